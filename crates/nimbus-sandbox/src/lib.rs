@@ -9,13 +9,17 @@
 //! function's execution environment and returns the descriptors the platform serves (Runtime
 //! API listener, log pipe, control socket). See ARCHITECTURE.md for the whole picture.
 
+pub mod cgroup;
 pub mod etc;
 pub mod protocol;
+mod sandboxes;
 pub mod scratch;
 mod shell;
 pub mod spawner;
 pub mod sys;
-// pub mod cgroup;
-// mod sandboxes;
-// pub use sandboxes::*;
+
+pub use sandboxes::{
+    EnvHandle, InsidePaths, LaunchSpec, Launched, NOFILE_MAX, PIDS_MAX, POOL_SIZE_MAX, Protections,
+    RUNTIME_GID, RUNTIME_UID, SandboxConfig, Sandboxes,
+};
 pub use spawner::{SPAWNER_ARG, spawner_main};

@@ -222,26 +222,33 @@ impl Sandboxes {
             Isolation::Namespaces => match setup_cgroups() {
                 Ok((root, missing)) => {
                     for c in missing {
-                        not_enforced.push(format!("{} limits (no {c:?} cgroup controller)", controller_words(c)));
+                        not_enforced.push(format!(
+                            "{} limits (no {c:?} cgroup controller)",
+                            controller_words(c)
+                        ));
                     }
                     Some(root)
                 }
                 Err(e) => {
-                    not_enforced.push(format!("memory, CPU and process limits (cgroups unusable: {e})"));
+                    not_enforced.push(format!(
+                        "memory, CPU and process limits (cgroups unusable: {e})"
+                    ));
                     None
                 }
             },
         };
         let scratch = match isolation {
-            Isolation::Namespaces => match ScratchImages::open(&config.run_dir.join("tmp-images")) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    not_enforced.push(format!(
+            Isolation::Namespaces => {
+                match ScratchImages::open(&config.run_dir.join("tmp-images")) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        not_enforced.push(format!(
                         "disk-backed /tmp ({e}); /tmp is a tmpfs charged to the function's memory"
                     ));
-                    None
+                        None
+                    }
                 }
-            },
+            }
             Isolation::Process => {
                 not_enforced.push("/tmp size cap (a host directory is used)".to_string());
                 None
@@ -357,7 +364,8 @@ impl Sandboxes {
             if let Some(cg) = &handle.cgroup {
                 let bytes = u64::from(spec.memory_mb) * 1024 * 1024;
                 cg.set_memory_limit(bytes).map_err(io::Error::other)?;
-                cg.set_cpu_for_memory(spec.memory_mb).map_err(io::Error::other)?;
+                cg.set_cpu_for_memory(spec.memory_mb)
+                    .map_err(io::Error::other)?;
             }
             let tmp_override = if spec.tmp_mb != inner.config.default_tmp_mb {
                 match (&inner.scratch, inner.isolation) {
@@ -517,7 +525,7 @@ fn build_ready_shell(inner: &Inner) -> io::Result<PooledShell> {
     let id = sys::random_hex_id()?;
     let cgroup = match &inner.cgroups {
         Some(root) => {
-            let cg = root.env(&id);
+            let cg = root.env(&id).map_err(io::Error::other)?;
             let limits = EnvLimits {
                 memory_bytes: u64::from(SHELL_MEMORY_MB) * 1024 * 1024,
                 memory_mb: SHELL_MEMORY_MB,
@@ -555,13 +563,10 @@ fn build_ready_shell(inner: &Inner) -> io::Result<PooledShell> {
     };
     let (attach, into_cgroup) = match &cgroup {
         Some(cg) => {
-            let v2 = inner
-                .cgroups
-                .as_ref()
-                .filter(|r| r.layout().all_v2())
-                .and_then(|_| cg.v2_dir().map(Path::to_path_buf));
-            let attach = if v2.is_some() { Vec::new() } else { cg.attach_files() };
-            (attach, v2)
+            // Born into the v2 group (no migration, no RCU stall); v1 hierarchies still need
+            // the child to move itself, which happens here in the pool, off the cold path.
+            let v2 = cg.v2_dir().map(Path::to_path_buf);
+            (cg.attach_files(v2.is_some()), v2)
         }
         None => (Vec::new(), None),
     };
@@ -605,16 +610,20 @@ fn wait_ready(control: &OwnedFd) -> io::Result<()> {
     let fd = control.as_raw_fd();
     let ready = sys::poll_readable(&[fd], SHELL_READY_TIMEOUT.as_millis() as i32)?;
     if !ready[0] {
-        return Err(io::Error::new(io::ErrorKind::TimedOut, "shell did not become ready"));
+        return Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "shell did not become ready",
+        ));
     }
-    let msg = protocol::recv(fd)?
-        .ok_or_else(|| io::Error::other("shell exited during set-up"))?;
+    let msg = protocol::recv(fd)?.ok_or_else(|| io::Error::other("shell exited during set-up"))?;
     match msg.decode::<InitMessage>()? {
         InitMessage::Ready => Ok(()),
-        InitMessage::Failed { stage, message, .. } => {
-            Err(io::Error::other(format!("shell set-up failed at {stage}: {message}")))
-        }
-        other => Err(io::Error::other(format!("unexpected shell message {other:?}"))),
+        InitMessage::Failed { stage, message, .. } => Err(io::Error::other(format!(
+            "shell set-up failed at {stage}: {message}"
+        ))),
+        other => Err(io::Error::other(format!(
+            "unexpected shell message {other:?}"
+        ))),
     }
 }
 
