@@ -585,6 +585,17 @@ pub fn poll_readable(fds: &[RawFd], timeout_ms: libc::c_int) -> io::Result<Vec<b
     }
 }
 
+/// `read(2)` into `buf` (for nonblocking pipes the platform polls itself).
+pub fn read(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: reading into a buffer we own, of the length we pass.
+    let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
 /// `write(2)` of a small status word to a pipe (used between init and its forked runtime).
 pub fn write_i32(fd: RawFd, value: i32) {
     let bytes = value.to_ne_bytes();

@@ -1,0 +1,66 @@
+//! Engine limits: every bound of the engine in one place, each a named constant with its
+//! unit last and a line saying why (and whether AWS sets it). Wire-level limits (payload
+//! sizes, code sizes, name lengths) live in `nimbus_api::limits`.
+
+use std::time::Duration;
+
+/// Lambda caps the Init phase of on-demand environments at 10 s; past it the init is retried
+/// once inside the invocation, bounded by the function timeout ("suppressed init"). AWS.
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default time an idle environment is kept warm before it is reaped (scale to zero). Lambda
+/// does not publish this; observed values are 5–15 minutes. Ours, configurable.
+pub const KEEP_ALIVE_DEFAULT: Duration = Duration::from_secs(600);
+
+/// How often the reaper looks for idle environments to stop. Ours.
+pub const REAPER_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Pre-built empty sandboxes kept ready (cold starts skip namespace and cgroup set-up). The
+/// research measured 2–4 as enough on a 2-core host. Ours, configurable.
+pub const SHELL_POOL_DEFAULT: usize = 2;
+
+/// Output of one invocation kept for its log stream and the Tail header; beyond it the rest
+/// is read and dropped with a marker line, so a flooding function cannot grow our memory.
+/// Ours (Lambda throttles log ingestion instead).
+pub const INVOCATION_LOG_BYTES_MAX: usize = 1024 * 1024;
+
+/// CloudWatch Logs' largest event; longer lines are split. AWS (256 KiB minus header bytes).
+pub const LOG_EVENT_BYTES_MAX: usize = 256 * 1024 - 26;
+
+/// Log events waiting for the log writer; when full, events are dropped and counted rather
+/// than blocking invocations. Ours.
+pub const LOG_QUEUE_EVENTS_MAX: usize = 65_536;
+
+/// Log events written per store transaction. Ours.
+pub const LOG_BATCH_EVENTS_MAX: usize = 1_000;
+
+/// How long the log writer waits to fill a batch. Ours.
+pub const LOG_FLUSH_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Stored log bytes kept per function (oldest dropped first). Ours, configurable.
+pub const LOG_RETENTION_BYTES_DEFAULT: i64 = 64 * 1024 * 1024;
+
+/// Bytes read from a log pipe per read call. Ours.
+pub const LOG_READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Concurrent connections a runtime may hold open to its Runtime API (official clients use
+/// one; a second is tolerated). Ours.
+pub const RUNTIME_API_CONNECTIONS_MAX: usize = 8;
+
+/// Request headers a runtime may send to the Runtime API. Ours (hyper's default is 100).
+pub const RUNTIME_API_HEADERS_MAX: usize = 64;
+
+/// Time to tear an environment down (SIGKILL, wait, remove cgroup and files). Ours.
+pub const TEARDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Concurrent deployment-package uploads being decoded/extracted; each holds up to ~120 MB
+/// (base64 body + zip), so this bounds memory. Ours.
+pub const CODE_UPLOADS_CONCURRENT_MAX: usize = 4;
+
+/// Cold starts refused per function per second after repeated init failures, so a crashing
+/// function cannot turn into a respawn loop (bad-inputs PK-09: ≤ 1 start/s). Ours.
+pub const FAILED_INIT_RESTARTS_PER_SECOND_MAX: u32 = 1;
+
+/// Node's V8 heap as a share of MemorySize (percent), as Lambda's Node bootstrap does, so the
+/// runtime collects garbage before the cgroup OOM-kills it.
+pub const NODE_HEAP_PERCENT_OF_MEMORY: u32 = 85;

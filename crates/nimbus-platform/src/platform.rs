@@ -1,0 +1,216 @@
+//! The engine object the server talks to: owns the store, code, runtimes, sandboxes, the
+//! environment pool, admission and the log writer.
+
+use crate::admission::Admission;
+use crate::config::PlatformConfig;
+use crate::limits::{CODE_UPLOADS_CONCURRENT_MAX, REAPER_INTERVAL};
+use crate::logs::LogSink;
+use crate::model::FunctionVersion;
+use crate::package::CodeStore;
+use crate::pool::Pool;
+use crate::runtimes::RuntimeCatalog;
+use anyhow::Context;
+use nimbus_sandbox::Sandboxes;
+use nimbus_store::Store;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use tokio::sync::Semaphore;
+
+/// Counters kept for metrics.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Invocations served by a new environment.
+    pub cold_starts: AtomicU64,
+    /// Invocations served by a warm environment.
+    pub warm_starts: AtomicU64,
+    /// Cold starts that used a pre-built sandbox.
+    pub prebuilt_shells: AtomicU64,
+}
+
+/// A snapshot of engine counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// Invocations served by a new environment.
+    pub cold_starts: u64,
+    /// Invocations served by a warm environment.
+    pub warm_starts: u64,
+    /// Cold starts that used a pre-built sandbox.
+    pub prebuilt_shells: u64,
+    /// Environments alive now.
+    pub environments: usize,
+    /// Of which idle.
+    pub idle_environments: usize,
+    /// Invocations running now.
+    pub in_flight: usize,
+    /// Invocations refused by admission.
+    pub throttles: u64,
+    /// Log events dropped because the writer was behind.
+    pub log_events_dropped: u64,
+}
+
+/// The Nimbus engine.
+pub struct Platform {
+    pub(crate) config: PlatformConfig,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) code: Arc<CodeStore>,
+    pub(crate) runtimes: Arc<RuntimeCatalog>,
+    pub(crate) sandboxes: Arc<Sandboxes>,
+    pub(crate) pool: Pool,
+    pub(crate) admission: Admission,
+    pub(crate) logs: LogSink,
+    /// `$LATEST` of every function, mirrored from the store (the store is the truth; every
+    /// control-plane write goes through it first).
+    pub(crate) functions: RwLock<HashMap<String, Arc<FunctionVersion>>>,
+    /// Serialises control-plane writes (SQLite has one writer anyway) so the cache and the
+    /// store never disagree.
+    pub(crate) writes: tokio::sync::Mutex<()>,
+    pub(crate) uploads: Semaphore,
+    pub(crate) stats: Stats,
+    background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    log_writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Platform {
+    /// Opens the state in `config.data_dir` and starts the engine's background tasks.
+    /// `sandboxes` must have been started before the async runtime (see `Sandboxes::start`).
+    pub async fn open(
+        config: PlatformConfig,
+        store: Arc<dyn Store>,
+        sandboxes: Arc<Sandboxes>,
+    ) -> anyhow::Result<Arc<Self>> {
+        let code_dir = config.code_dir();
+        let code = tokio::task::spawn_blocking(move || -> anyhow::Result<CodeStore> {
+            let code = CodeStore::open(&code_dir).context("open code store")?;
+            code.sweep_staging().context("sweep code staging")?;
+            Ok(code)
+        })
+        .await??;
+        crate::runtimes::install_bootstraps(&config.runtime_dir()).context("install runtime bootstraps")?;
+        let runtimes = Arc::new(RuntimeCatalog::new(config.runtime_paths.clone()));
+        let (logs, log_writer) = LogSink::start(Arc::clone(&store), config.log_retention_bytes);
+        let platform = Arc::new(Self {
+            admission: Admission::new(config.account_concurrency as usize),
+            config,
+            store,
+            code: Arc::new(code),
+            runtimes,
+            sandboxes,
+            pool: Pool::default(),
+            logs,
+            functions: RwLock::new(HashMap::new()),
+            writes: tokio::sync::Mutex::new(()),
+            uploads: Semaphore::new(CODE_UPLOADS_CONCURRENT_MAX),
+            stats: Stats::default(),
+            background: Mutex::new(Vec::new()),
+            log_writer: Mutex::new(Some(log_writer)),
+        });
+        platform.load_functions().await?;
+        platform.collect_garbage_code().await;
+        let reaper = tokio::spawn(reap_loop(Arc::downgrade(&platform)));
+        if let Ok(mut bg) = platform.background.lock() {
+            bg.push(reaper);
+        }
+        Ok(platform)
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &PlatformConfig {
+        &self.config
+    }
+
+    /// What the sandbox layer enforces on this host.
+    pub fn protections(&self) -> &nimbus_sandbox::Protections {
+        self.sandboxes.protections()
+    }
+
+    /// Engine counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        let (environments, idle_environments) = self.pool.counts();
+        StatsSnapshot {
+            cold_starts: self.stats.cold_starts.load(Ordering::Relaxed),
+            warm_starts: self.stats.warm_starts.load(Ordering::Relaxed),
+            prebuilt_shells: self.stats.prebuilt_shells.load(Ordering::Relaxed),
+            environments,
+            idle_environments,
+            in_flight: self.admission.in_flight(),
+            throttles: self.admission.throttles(),
+            log_events_dropped: self.logs.dropped(),
+        }
+    }
+
+    /// Stops every environment and background task and flushes logs. Call once, at exit.
+    pub async fn shutdown(&self) {
+        if let Ok(mut bg) = self.background.lock() {
+            for task in bg.drain(..) {
+                task.abort();
+            }
+        }
+        let envs = self.pool.live();
+        let teardowns = envs.iter().map(|env| async move {
+            env.kill();
+            env.teardown().await;
+        });
+        futures::future::join_all(teardowns).await;
+        self.sandboxes.shutdown();
+        // The writer ends once every sink clone is gone; ours is the last long-lived one.
+        let writer = self.log_writer.lock().ok().and_then(|mut w| w.take());
+        if let Some(writer) = writer {
+            writer.abort();
+        }
+    }
+
+    /// `arn:aws:lambda:<region>:<account>:function:<name>`.
+    pub fn function_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.config.region, self.config.account_id, name
+        )
+    }
+
+    pub(crate) fn cached(&self, name: &str) -> Option<Arc<FunctionVersion>> {
+        self.functions.read().ok()?.get(name).cloned()
+    }
+
+    /// Removes code no function references (at start-up; later on delete/update when no
+    /// environment still runs it).
+    pub(crate) async fn collect_garbage_code(&self) {
+        let Ok(mut keep) = self.store.code_refs().await else {
+            return;
+        };
+        for env in self.pool.live() {
+            keep.insert(env.function.code.sha256_hex.clone());
+        }
+        let code = Arc::clone(&self.code);
+        let removed = tokio::task::spawn_blocking(move || code.gc(&keep)).await;
+        if let Ok(Ok(n)) = removed
+            && n > 0
+        {
+            tracing::info!(removed = n, "removed unreferenced code packages");
+        }
+    }
+
+    /// Tears down an environment in the background.
+    pub(crate) fn retire(&self, env: Arc<crate::env::Env>) {
+        self.pool.forget(&env);
+        tokio::spawn(async move {
+            env.kill();
+            env.teardown().await;
+        });
+    }
+}
+
+async fn reap_loop(platform: Weak<Platform>) {
+    let mut tick = tokio::time::interval(REAPER_INTERVAL);
+    loop {
+        tick.tick().await;
+        let Some(platform) = platform.upgrade() else {
+            return;
+        };
+        let now = tokio::time::Instant::now();
+        for env in platform.pool.collect_expired(now, platform.config.keep_alive) {
+            tracing::debug!(env = %env.id, function = %env.function.name, "scaling idle environment to zero");
+            platform.retire(env);
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! `nimbus serve` settings: flags > `NIMBUS_*` environment > TOML file > defaults.
+//!
+//! The TOML file is `--config PATH` (or `NIMBUS_CONFIG`), else `./nimbus.toml` when present.
+//! Keys mirror the flags:
+//!
+//! ```toml
+//! listen = "127.0.0.1:9000"
+//! data_dir = "./.nimbus"
+//! account_id = "000000000000"
+//! region = "us-east-1"
+//! account_concurrency = 1000
+//! keep_alive_secs = 600
+//! shell_pool = 2
+//! cpu_hard_cap = false
+//! log_retention_mb = 64
+//! process_isolation = false
+//!
+//! [runtimes]
+//! "python3.12" = "/usr/bin/python3.12"
+//! "nodejs20.x" = "/usr/bin/node"
+//! ```
+
+use anyhow::{Context, bail};
+use clap::Args;
+use nimbus_platform::config::PlatformConfig;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Address `serve` listens on by default.
+pub const LISTEN_DEFAULT: &str = "127.0.0.1:9000";
+/// Data directory by default (relative to the working directory).
+pub const DATA_DIR_DEFAULT: &str = "./.nimbus";
+/// Upper bound on the account concurrency setting (each environment is a process tree).
+const ACCOUNT_CONCURRENCY_MAX: u32 = 100_000;
+/// Upper bound on keep-alive (a day).
+const KEEP_ALIVE_SECS_MAX: u64 = 86_400;
+
+/// Flags of `nimbus serve`; each may also come from `NIMBUS_<NAME>` or the TOML file.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to serve every API on.
+    #[arg(long, env = "NIMBUS_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// State directory (SQLite, code, sandbox scratch space).
+    #[arg(long, env = "NIMBUS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// TOML settings file.
+    #[arg(long, env = "NIMBUS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// 12-digit account id used in ARNs.
+    #[arg(long, env = "NIMBUS_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+    /// Region used in ARNs and given to functions.
+    #[arg(long, env = "NIMBUS_REGION")]
+    pub region: Option<String>,
+    /// Account concurrency limit (Lambda's default is 1000).
+    #[arg(long, env = "NIMBUS_ACCOUNT_CONCURRENCY")]
+    pub account_concurrency: Option<u32>,
+    /// Seconds an idle environment stays warm before it is stopped.
+    #[arg(long, env = "NIMBUS_KEEP_ALIVE_SECS")]
+    pub keep_alive_secs: Option<u64>,
+    /// Empty sandboxes kept pre-built for fast cold starts.
+    #[arg(long, env = "NIMBUS_SHELL_POOL")]
+    pub shell_pool: Option<usize>,
+    /// Interpreter for a runtime, e.g. `--runtime python3.12=/usr/bin/python3.12` (repeatable).
+    #[arg(long = "runtime", value_name = "ID=PATH")]
+    pub runtimes: Vec<String>,
+    /// Cap CPU time in proportion to memory after Init (default: proportional shares only).
+    #[arg(long, env = "NIMBUS_CPU_HARD_CAP")]
+    pub cpu_hard_cap: Option<bool>,
+    /// Stored log megabytes kept per function.
+    #[arg(long, env = "NIMBUS_LOG_RETENTION_MB")]
+    pub log_retention_mb: Option<i64>,
+    /// Run functions as plain processes (no namespaces or cgroups; development only).
+    #[arg(long, env = "NIMBUS_PROCESS_ISOLATION")]
+    pub process_isolation: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    account_id: Option<String>,
+    region: Option<String>,
+    account_concurrency: Option<u32>,
+    keep_alive_secs: Option<u64>,
+    shell_pool: Option<usize>,
+    cpu_hard_cap: Option<bool>,
+    log_retention_mb: Option<i64>,
+    process_isolation: Option<bool>,
+    #[serde(default)]
+    runtimes: BTreeMap<String, PathBuf>,
+}
+
+/// Resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Engine configuration.
+    pub platform: PlatformConfig,
+}
+
+impl Settings {
+    /// Merges flags, environment (through clap), the TOML file and defaults, and validates.
+    pub fn resolve(args: ServeArgs) -> anyhow::Result<Self> {
+        let file = load_file(args.config.as_deref())?;
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DATA_DIR_DEFAULT));
+        let mut platform = PlatformConfig::new(data_dir);
+        let listen = match args.listen.or(file.listen) {
+            Some(l) => l,
+            None => LISTEN_DEFAULT.parse().context("default listen address")?,
+        };
+        if let Some(id) = args.account_id.or(file.account_id) {
+            if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                bail!("account id must be 12 digits, got {id:?}");
+            }
+            platform.account_id = id;
+        }
+        if let Some(region) = args.region.or(file.region) {
+            let ok = !region.is_empty()
+                && region.len() <= 32
+                && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                bail!("region must look like us-east-1, got {region:?}");
+            }
+            platform.region = region;
+        }
+        if let Some(n) = args.account_concurrency.or(file.account_concurrency) {
+            if n == 0 || n > ACCOUNT_CONCURRENCY_MAX {
+                bail!("account concurrency must be 1..={ACCOUNT_CONCURRENCY_MAX}, got {n}");
+            }
+            platform.account_concurrency = n;
+        }
+        if let Some(secs) = args.keep_alive_secs.or(file.keep_alive_secs) {
+            if secs > KEEP_ALIVE_SECS_MAX {
+                bail!("keep-alive must be at most {KEEP_ALIVE_SECS_MAX} s, got {secs}");
+            }
+            platform.keep_alive = Duration::from_secs(secs);
+        }
+        if let Some(n) = args.shell_pool.or(file.shell_pool) {
+            if n > nimbus_sandbox::POOL_SIZE_MAX {
+                bail!("shell pool must be at most {}, got {n}", nimbus_sandbox::POOL_SIZE_MAX);
+            }
+            platform.shell_pool = n;
+        }
+        if let Some(on) = args.cpu_hard_cap.or(file.cpu_hard_cap) {
+            platform.cpu_hard_cap = on;
+        }
+        if let Some(mb) = args.log_retention_mb.or(file.log_retention_mb) {
+            if mb < 1 {
+                bail!("log retention must be at least 1 MB, got {mb}");
+            }
+            platform.log_retention_bytes = mb.saturating_mul(1024 * 1024);
+        }
+        if let Some(on) = args.process_isolation.or(file.process_isolation) {
+            platform.force_process_isolation = on;
+        }
+        platform.runtime_paths = file.runtimes;
+        for (key, value) in std::env::vars() {
+            // NIMBUS_RUNTIME_PYTHON3_12=/path → python3.12
+            if let Some(id) = key.strip_prefix("NIMBUS_RUNTIME_") {
+                platform
+                    .runtime_paths
+                    .insert(runtime_id_from_env(id), PathBuf::from(value));
+            }
+        }
+        for spec in args.runtimes {
+            let (id, path) = spec
+                .split_once('=')
+                .with_context(|| format!("--runtime expects ID=PATH, got {spec:?}"))?;
+            platform.runtime_paths.insert(id.to_string(), PathBuf::from(path));
+        }
+        for (id, path) in &platform.runtime_paths {
+            if nimbus_platform::runtimes::Family::of(id).is_none() {
+                bail!("unknown runtime {id:?} in runtime paths");
+            }
+            if !path.is_absolute() {
+                bail!("runtime path for {id} must be absolute: {}", path.display());
+            }
+        }
+        Ok(Self { listen, platform })
+    }
+}
+
+/// `PYTHON3_12` → `python3.12`, `NODEJS20_X` → `nodejs20.x`.
+fn runtime_id_from_env(id: &str) -> String {
+    id.to_ascii_lowercase().replace('_', ".")
+}
+
+fn load_file(explicit: Option<&Path>) -> anyhow::Result<FileSettings> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let default = PathBuf::from("nimbus.toml");
+            if !default.exists() {
+                return Ok(FileSettings::default());
+            }
+            default
+        }
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parse {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> ServeArgs {
+        ServeArgs {
+            listen: None,
+            data_dir: None,
+            config: None,
+            account_id: None,
+            region: None,
+            account_concurrency: None,
+            keep_alive_secs: None,
+            shell_pool: None,
+            runtimes: vec![],
+            cpu_hard_cap: None,
+            log_retention_mb: None,
+            process_isolation: None,
+        }
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("n.toml");
+        std::fs::write(
+            &file,
+            "account_concurrency = 50\nkeep_alive_secs = 5\n[runtimes]\n\"python3.12\" = \"/opt/py/bin/python3.12\"\n",
+        )
+        .expect("write");
+        let mut a = args();
+        a.config = Some(file);
+        a.keep_alive_secs = Some(7);
+        let s = Settings::resolve(a).expect("resolve");
+        assert_eq!(s.platform.account_concurrency, 50);
+        assert_eq!(s.platform.keep_alive, Duration::from_secs(7));
+        assert_eq!(s.listen.to_string(), LISTEN_DEFAULT);
+        assert_eq!(
+            s.platform.runtime_paths.get("python3.12"),
+            Some(&PathBuf::from("/opt/py/bin/python3.12"))
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_reason() {
+        let mut a = args();
+        a.account_id = Some("12".into());
+        assert!(Settings::resolve(a).unwrap_err().to_string().contains("12 digits"));
+        let mut a = args();
+        a.runtimes = vec!["java21=/usr/bin/java".into()];
+        assert!(Settings::resolve(a).unwrap_err().to_string().contains("unknown runtime"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("n.toml");
+        std::fs::write(&file, "no_such_key = 1\n").expect("write");
+        let mut a = args();
+        a.config = Some(file);
+        assert!(Settings::resolve(a).is_err());
+    }
+
+    #[test]
+    fn runtime_ids_from_env_names() {
+        assert_eq!(runtime_id_from_env("PYTHON3_12"), "python3.12");
+        assert_eq!(runtime_id_from_env("NODEJS20_X"), "nodejs20.x");
+    }
+}
