@@ -140,12 +140,12 @@ struct Ready {
 impl Platform {
     /// Finds the function version an invocation targets, and the qualifier it was invoked
     /// with (from the name or the `Qualifier` parameter).
-    pub fn resolve(
+    pub async fn resolve(
         &self,
         function: &str,
         qualifier: Option<&str>,
     ) -> Result<(Arc<FunctionVersion>, Option<String>), InvokeError> {
-        let r = FunctionRef::parse_invoke(function).map_err(|e| InvokeError::InvalidParameter(e.to_string()))?;
+        let r = FunctionRef::parse(function).map_err(|e| InvokeError::InvalidParameter(e.to_string()))?;
         let qualifier = match (r.qualifier.as_deref(), qualifier) {
             (Some(a), Some(b)) if a != b => {
                 return Err(InvokeError::InvalidParameter(
@@ -168,14 +168,17 @@ impl Platform {
         let function = self.cached(&r.name).ok_or_else(not_found)?;
         match qualifier.as_deref() {
             None | Some("$LATEST") => Ok((function, qualifier)),
-            // Published versions and aliases arrive with the versions work.
-            Some(_) => Err(not_found()),
+            Some(q) => match self.published(&r.name, q).await {
+                Ok(Some(v)) => Ok((v, qualifier)),
+                Ok(None) => Err(not_found()),
+                Err(e) => Err(InvokeError::Service(format!("could not read the version: {e}"))),
+            },
         }
     }
 
     /// Runs one synchronous invocation.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeResponse, InvokeError> {
-        let (function, qualifier) = self.resolve(&req.function, req.qualifier.as_deref())?;
+        let (function, qualifier) = self.resolve(&req.function, req.qualifier.as_deref()).await?;
         let permit = self.admission.try_acquire().map_err(InvokeError::Throttled)?;
         let request_id = uuid::Uuid::new_v4().to_string();
         let span = tracing::info_span!(
@@ -611,7 +614,7 @@ fn signal_name(sig: i32) -> String {
 }
 
 fn entrypoint_detail(runtime: &str, errno: Option<i32>, message: &str) -> String {
-    match (Family::of(runtime), errno) {
+    match (crate::runtimes::family_of(runtime), errno) {
         (Some(Family::Provided), Some(libc_enoent)) if libc_enoent == 2 => {
             "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".to_string()
         }

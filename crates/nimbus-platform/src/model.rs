@@ -78,6 +78,9 @@ pub struct StoredFunction {
     pub config: FunctionConfig,
     /// Code.
     pub code: CodeInfo,
+    /// Highest version number ever published (numbers are never reused).
+    #[serde(default)]
+    pub last_published: u64,
 }
 
 /// An immutable snapshot of one function version: what environments are built from and
@@ -100,6 +103,8 @@ pub struct FunctionVersion {
     pub created_ms: i64,
     /// Last modification (ms since epoch).
     pub last_modified_ms: i64,
+    /// Highest version number published from this function (on `$LATEST` only).
+    pub last_published: u64,
 }
 
 impl FunctionVersion {

@@ -65,6 +65,10 @@ pub struct Platform {
     /// Serialises control-plane writes (SQLite has one writer anyway) so the cache and the
     /// store never disagree.
     pub(crate) writes: tokio::sync::Mutex<()>,
+    /// Published versions read so far (immutable, so never invalidated except on delete).
+    pub(crate) versions: RwLock<HashMap<(String, i64), Arc<FunctionVersion>>>,
+    /// Recent init failures per snapshot key, so a broken function is not respawned in a loop.
+    pub(crate) init_failures: Mutex<HashMap<String, (tokio::time::Instant, crate::invoke::InitFailure)>>,
     pub(crate) uploads: Semaphore,
     pub(crate) stats: Stats,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -100,6 +104,8 @@ impl Platform {
             logs,
             functions: RwLock::new(HashMap::new()),
             writes: tokio::sync::Mutex::new(()),
+            versions: RwLock::new(HashMap::new()),
+            init_failures: Mutex::new(HashMap::new()),
             uploads: Semaphore::new(CODE_UPLOADS_CONCURRENT_MAX),
             stats: Stats::default(),
             background: Mutex::new(Vec::new()),

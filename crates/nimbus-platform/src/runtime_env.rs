@@ -14,7 +14,7 @@ const BASE_PATH: &str = "/usr/local/bin:/usr/bin/:/bin:/opt/bin";
 /// argv of the runtime process.
 pub(crate) fn argv(function: &FunctionVersion, inside: &InsidePaths, interpreter: Option<&Interpreter>) -> Vec<String> {
     let path = |p: &Path| p.to_string_lossy().into_owned();
-    match (Family::of(&function.config.runtime), interpreter) {
+    match (crate::runtimes::family_of(&function.config.runtime), interpreter) {
         (Some(Family::Python { .. }), Some(py)) => vec![
             path(&py.path),
             // No `site`: host site-packages stay out, and startup is faster.
@@ -50,7 +50,7 @@ pub(crate) fn environment(
     let c = &function.config;
     let task = inside.task_root.to_string_lossy();
     let runtime_dir = inside.runtime_dir.to_string_lossy();
-    let family = Family::of(&c.runtime);
+    let family = crate::runtimes::family_of(&c.runtime);
     let mut vars: Vec<(String, String)> = vec![
         ("AWS_LAMBDA_FUNCTION_NAME".into(), function.name.clone()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), c.memory_mb.to_string()),
