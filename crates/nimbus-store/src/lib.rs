@@ -59,6 +59,23 @@ pub struct FunctionRow {
     pub modified_ms: i64,
 }
 
+/// One published version of a function: an immutable snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VersionRow {
+    /// Function name.
+    pub name: String,
+    /// Version number (1, 2, …).
+    pub version: i64,
+    /// Revision id of the version itself.
+    pub revision_id: String,
+    /// Hex SHA-256 of its code.
+    pub code_sha256: String,
+    /// The engine's serialised configuration of the version.
+    pub config_json: String,
+    /// Publication time, ms since the Unix epoch.
+    pub created_ms: i64,
+}
+
 /// A log event to append.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLogEvent {
@@ -151,8 +168,13 @@ pub struct LogStreamRow {
 /// method is one transaction and is durable when it returns `Ok`.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Inserts a new function. `Conflict` if the name exists (names are case-sensitive).
-    async fn insert_function(&self, row: &FunctionRow) -> Result<(), StoreError>;
+    /// Inserts a new function, and its first published version when given, in one
+    /// transaction. `Conflict` if the name exists (names are case-sensitive).
+    async fn insert_function(
+        &self,
+        row: &FunctionRow,
+        version: Option<&VersionRow>,
+    ) -> Result<(), StoreError>;
 
     /// The function with exactly this name.
     async fn get_function(&self, name: &str) -> Result<Option<FunctionRow>, StoreError>;
@@ -169,14 +191,31 @@ pub trait Store: Send + Sync + 'static {
     /// (compare-and-swap in one statement); `created_ms` is kept as stored.
     /// `NotFound` if there is no such function, `RevisionMismatch` with the stored revision
     /// if another writer got there first.
+    /// A published `version` is inserted in the same transaction (publish-on-update).
     async fn update_function(
         &self,
         row: &FunctionRow,
         expected_revision: &str,
+        version: Option<&VersionRow>,
     ) -> Result<(), StoreError>;
 
-    /// Deletes the function; `false` if it did not exist.
+    /// Deletes the function and all its versions; `false` if it did not exist.
     async fn delete_function(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// One published version.
+    async fn get_version(&self, name: &str, version: i64)
+    -> Result<Option<VersionRow>, StoreError>;
+
+    /// Up to `limit` versions of `name` numbered above `after`, in order.
+    async fn list_versions(
+        &self,
+        name: &str,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<VersionRow>, StoreError>;
+
+    /// Deletes one version; `false` if it did not exist.
+    async fn delete_version(&self, name: &str, version: i64) -> Result<bool, StoreError>;
 
     /// Every code hash referenced by any stored row; the engine deletes code blobs outside it.
     async fn code_refs(&self) -> Result<HashSet<String>, StoreError>;

@@ -57,7 +57,10 @@ async fn function_crud_and_listing_order() {
     let store = open(dir.path()).await;
 
     for name in ["delta", "alpha", "charlie", "bravo", "echo"] {
-        store.insert_function(&function(name, "r1")).await.unwrap();
+        store
+            .insert_function(&function(name, "r1"), None)
+            .await
+            .unwrap();
     }
     let got = store.get_function("charlie").await.unwrap().unwrap();
     assert_eq!(got, function("charlie", "r1"));
@@ -85,7 +88,7 @@ async fn function_crud_and_listing_order() {
     assert!(store.list_functions(None, 0).await.unwrap().is_empty());
 
     assert_eq!(
-        store.insert_function(&function("alpha", "r9")).await,
+        store.insert_function(&function("alpha", "r9"), None).await,
         Err(StoreError::Conflict {
             what: "function \"alpha\"".to_string()
         })
@@ -108,13 +111,16 @@ async fn function_crud_and_listing_order() {
 async fn update_is_compare_and_swap() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
-    store.insert_function(&function("f", "r1")).await.unwrap();
+    store
+        .insert_function(&function("f", "r1"), None)
+        .await
+        .unwrap();
 
     let mut next = function("f", "r2");
     next.code_sha256 = "sha-new".to_string();
     next.modified_ms = 2_000;
     next.created_ms = 99; // must be ignored: creation time is kept
-    store.update_function(&next, "r1").await.unwrap();
+    store.update_function(&next, "r1", None).await.unwrap();
     let stored = store.get_function("f").await.unwrap().unwrap();
     assert_eq!(stored.revision_id, "r2");
     assert_eq!(stored.code_sha256, "sha-new");
@@ -124,7 +130,7 @@ async fn update_is_compare_and_swap() {
     // A stale writer loses and learns the current revision; nothing changes.
     let stale = function("f", "r3");
     assert_eq!(
-        store.update_function(&stale, "r1").await,
+        store.update_function(&stale, "r1", None).await,
         Err(StoreError::RevisionMismatch {
             what: "function \"f\"".to_string(),
             current: "r2".to_string()
@@ -133,7 +139,9 @@ async fn update_is_compare_and_swap() {
     assert_eq!(store.get_function("f").await.unwrap().unwrap(), stored);
 
     assert_eq!(
-        store.update_function(&function("ghost", "r2"), "r1").await,
+        store
+            .update_function(&function("ghost", "r2"), "r1", None)
+            .await,
         Err(StoreError::NotFound {
             what: "function \"ghost\"".to_string()
         })
@@ -145,8 +153,14 @@ async fn update_is_compare_and_swap() {
 async fn names_are_case_sensitive() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
-    store.insert_function(&function("Fn", "r1")).await.unwrap();
-    store.insert_function(&function("fn", "r2")).await.unwrap();
+    store
+        .insert_function(&function("Fn", "r1"), None)
+        .await
+        .unwrap();
+    store
+        .insert_function(&function("fn", "r2"), None)
+        .await
+        .unwrap();
     assert_eq!(
         store.get_function("Fn").await.unwrap().unwrap().revision_id,
         "r1"
@@ -177,7 +191,7 @@ async fn concurrent_inserts_of_one_name_give_one_winner() {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .insert_function(&function("contended", &format!("r{i}")))
+                .insert_function(&function("contended", &format!("r{i}")), None)
                 .await
         }));
     }
@@ -213,10 +227,16 @@ async fn reopen_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = open(dir.path()).await;
-        store.insert_function(&function("a", "r1")).await.unwrap();
-        store.insert_function(&function("b", "r1")).await.unwrap();
         store
-            .update_function(&function("b", "r2"), "r1")
+            .insert_function(&function("a", "r1"), None)
+            .await
+            .unwrap();
+        store
+            .insert_function(&function("b", "r1"), None)
+            .await
+            .unwrap();
+        store
+            .update_function(&function("b", "r2"), "r1", None)
             .await
             .unwrap();
         store.put_setting("epoch", "7").await.unwrap();
@@ -261,7 +281,7 @@ async fn calls_after_close_fail_cleanly() {
         Err(StoreError::Closed { .. })
     ));
     assert!(matches!(
-        store.insert_function(&function("x", "r")).await,
+        store.insert_function(&function("x", "r"), None).await,
         Err(StoreError::Closed { .. })
     ));
 }
@@ -293,7 +313,7 @@ async fn a_damaged_page_is_reported_as_corrupt() {
         for i in 0..400 {
             let mut row = function(&format!("fn-{i:04}"), "r1");
             row.config_json = "x".repeat(500);
-            store.insert_function(&row).await.unwrap();
+            store.insert_function(&row, None).await.unwrap();
         }
         // A clean close checkpoints the WAL into the main file and removes the WAL.
         store.close().await;
@@ -344,7 +364,10 @@ fn crash_writer_child() {
                 break;
             }
             let name = format!("r{round}-f{i}");
-            store.insert_function(&function(&name, "r1")).await.unwrap();
+            store
+                .insert_function(&function(&name, "r1"), None)
+                .await
+                .unwrap();
             println!("acked fn {name}");
             let batch: Vec<NewLogEvent> = (0..CRASH_BATCH_EVENTS)
                 .map(|j| {
@@ -816,7 +839,7 @@ async fn throughput_print() {
     let mut inserts = 0u32;
     while started.elapsed() < budget {
         store
-            .insert_function(&function(&format!("tp-{inserts}"), "r1"))
+            .insert_function(&function(&format!("tp-{inserts}"), "r1"), None)
             .await
             .unwrap();
         inserts += 1;
@@ -841,4 +864,66 @@ async fn throughput_print() {
          {log_rate:.0} events/s"
     );
     store.close().await;
+}
+
+#[tokio::test]
+async fn versions_are_published_atomically_and_cascade() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let v1 = nimbus_store::VersionRow {
+        name: "f".into(),
+        version: 1,
+        revision_id: "v1".into(),
+        code_sha256: "c1".into(),
+        config_json: "{}".into(),
+        created_ms: 1,
+    };
+    store
+        .insert_function(&function("f", "r1"), Some(&v1))
+        .await
+        .unwrap();
+    let mut next = function("f", "r2");
+    next.code_sha256 = "c2".into();
+    let v2 = nimbus_store::VersionRow {
+        version: 2,
+        revision_id: "v2".into(),
+        code_sha256: "c2".into(),
+        ..v1.clone()
+    };
+    store.update_function(&next, "r1", Some(&v2)).await.unwrap();
+    // A duplicate version number fails the whole update: the function row is unchanged.
+    let again = function("f", "r3");
+    assert!(matches!(
+        store.update_function(&again, "r2", Some(&v2)).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        store.get_function("f").await.unwrap().unwrap().revision_id,
+        "r2"
+    );
+    let listed = store.list_versions("f", None, 10).await.unwrap();
+    assert_eq!(listed.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(
+        store.list_versions("f", Some(1), 10).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        store
+            .get_version("f", 2)
+            .await
+            .unwrap()
+            .unwrap()
+            .code_sha256,
+        "c2"
+    );
+    // Code of versions stays referenced even when $LATEST moves on.
+    let refs = store.code_refs().await.unwrap();
+    assert!(refs.contains("c1") && refs.contains("c2"));
+    assert!(store.delete_version("f", 1).await.unwrap());
+    assert!(!store.delete_version("f", 1).await.unwrap());
+    assert!(store.delete_function("f").await.unwrap());
+    assert!(
+        store.get_version("f", 2).await.unwrap().is_none(),
+        "versions cascade"
+    );
 }

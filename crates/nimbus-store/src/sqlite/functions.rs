@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::{Db, is_unique_violation};
-use crate::{FUNCTION_LIST_LIMIT_MAX, FunctionRow, StoreError};
+use crate::{FUNCTION_LIST_LIMIT_MAX, FunctionRow, StoreError, VersionRow};
 
 /// `SELECT <every FunctionRow column> FROM functions <rest>`, as one `&'static str`.
 macro_rules! select_functions {
@@ -20,7 +20,11 @@ fn what(name: &str) -> String {
     format!("function {name:?}")
 }
 
-pub(super) async fn insert(db: &Db, row: &FunctionRow) -> Result<(), StoreError> {
+pub(super) async fn insert(
+    db: &Db,
+    row: &FunctionRow,
+    version: Option<&VersionRow>,
+) -> Result<(), StoreError> {
     const OP: &str = "insert_function";
     let mut tx = db.begin_write(OP).await?;
     let inserted = sqlx::query(
@@ -45,7 +49,30 @@ pub(super) async fn insert(db: &Db, row: &FunctionRow) -> Result<(), StoreError>
         }
         Err(e) => return Err(db.err(OP)(e)),
     }
+    if let Some(v) = version {
+        insert_version(&mut tx, v).await.map_err(db.err(OP))?;
+    }
     tx.commit().await.map_err(db.err(OP))
+}
+
+async fn insert_version(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    v: &VersionRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO function_versions \
+         (name, version, revision_id, code_sha256, config_json, created_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&v.name)
+    .bind(v.version)
+    .bind(&v.revision_id)
+    .bind(&v.code_sha256)
+    .bind(&v.config_json)
+    .bind(v.created_ms)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
 }
 
 pub(super) async fn get(db: &Db, name: &str) -> Result<Option<FunctionRow>, StoreError> {
@@ -88,6 +115,7 @@ pub(super) async fn update(
     db: &Db,
     row: &FunctionRow,
     expected_revision: &str,
+    version: Option<&VersionRow>,
 ) -> Result<(), StoreError> {
     const OP: &str = "update_function";
     let mut tx = db.begin_write(OP).await?;
@@ -107,6 +135,17 @@ pub(super) async fn update(
     .await
     .map_err(db.err(OP))?;
     if updated.rows_affected() == 1 {
+        if let Some(v) = version {
+            match insert_version(&mut tx, v).await {
+                Ok(()) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(StoreError::Conflict {
+                        what: format!("version {} of {}", v.version, what(&row.name)),
+                    });
+                }
+                Err(e) => return Err(db.err(OP)(e)),
+            }
+        }
         return tx.commit().await.map_err(db.err(OP));
     }
     // Same transaction (we hold the write lock), so this is the revision that beat us.
@@ -141,11 +180,12 @@ pub(super) async fn delete(db: &Db, name: &str) -> Result<bool, StoreError> {
 }
 
 pub(super) async fn code_refs(db: &Db) -> Result<HashSet<String>, StoreError> {
-    // Later tables holding code hashes (published versions) join this with UNION.
-    let hashes: Vec<String> = sqlx::query_scalar("SELECT DISTINCT code_sha256 FROM functions")
-        .fetch_all(db.reader())
-        .await
-        .map_err(db.err("code_refs"))?;
+    let hashes: Vec<String> = sqlx::query_scalar(
+        "SELECT code_sha256 FROM functions UNION SELECT code_sha256 FROM function_versions",
+    )
+    .fetch_all(db.reader())
+    .await
+    .map_err(db.err("code_refs"))?;
     Ok(hashes.into_iter().collect())
 }
 
@@ -170,4 +210,59 @@ pub(super) async fn put_setting(db: &Db, key: &str, value: &str) -> Result<(), S
     .await
     .map_err(db.err(OP))?;
     tx.commit().await.map_err(db.err(OP))
+}
+
+/// `SELECT <every VersionRow column> FROM function_versions <rest>`.
+macro_rules! select_versions {
+    ($rest:literal) => {
+        concat!(
+            "SELECT name, version, revision_id, code_sha256, config_json, created_ms \
+             FROM function_versions ",
+            $rest
+        )
+    };
+}
+
+pub(super) async fn get_version(
+    db: &Db,
+    name: &str,
+    version: i64,
+) -> Result<Option<VersionRow>, StoreError> {
+    sqlx::query_as::<_, VersionRow>(select_versions!("WHERE name = $1 AND version = $2"))
+        .bind(name)
+        .bind(version)
+        .fetch_optional(db.reader())
+        .await
+        .map_err(db.err("get_version"))
+}
+
+pub(super) async fn list_versions(
+    db: &Db,
+    name: &str,
+    after: Option<i64>,
+    limit: u32,
+) -> Result<Vec<VersionRow>, StoreError> {
+    let limit = i64::from(limit.min(FUNCTION_LIST_LIMIT_MAX));
+    sqlx::query_as::<_, VersionRow>(select_versions!(
+        "WHERE name = $1 AND version > $2 ORDER BY version LIMIT $3"
+    ))
+    .bind(name)
+    .bind(after.unwrap_or(0))
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await
+    .map_err(db.err("list_versions"))
+}
+
+pub(super) async fn delete_version(db: &Db, name: &str, version: i64) -> Result<bool, StoreError> {
+    const OP: &str = "delete_version";
+    let mut tx = db.begin_write(OP).await?;
+    let deleted = sqlx::query("DELETE FROM function_versions WHERE name = $1 AND version = $2")
+        .bind(name)
+        .bind(version)
+        .execute(&mut *tx)
+        .await
+        .map_err(db.err(OP))?;
+    tx.commit().await.map_err(db.err(OP))?;
+    Ok(deleted.rows_affected() > 0)
 }

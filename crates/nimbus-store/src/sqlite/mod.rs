@@ -26,7 +26,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
-use crate::{FunctionRow, LogEventRow, LogQuery, LogStreamRow, NewLogEvent, Store, StoreError};
+use crate::{
+    FunctionRow, LogEventRow, LogQuery, LogStreamRow, NewLogEvent, Store, StoreError, VersionRow,
+};
 
 mod functions;
 mod logs;
@@ -362,8 +364,12 @@ fn map_migrate(file: &str, e: MigrateError) -> StoreError {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn insert_function(&self, row: &FunctionRow) -> Result<(), StoreError> {
-        functions::insert(&self.control, row).await
+    async fn insert_function(
+        &self,
+        row: &FunctionRow,
+        version: Option<&VersionRow>,
+    ) -> Result<(), StoreError> {
+        functions::insert(&self.control, row, version).await
     }
 
     async fn get_function(&self, name: &str) -> Result<Option<FunctionRow>, StoreError> {
@@ -382,12 +388,34 @@ impl Store for SqliteStore {
         &self,
         row: &FunctionRow,
         expected_revision: &str,
+        version: Option<&VersionRow>,
     ) -> Result<(), StoreError> {
-        functions::update(&self.control, row, expected_revision).await
+        functions::update(&self.control, row, expected_revision, version).await
     }
 
     async fn delete_function(&self, name: &str) -> Result<bool, StoreError> {
         functions::delete(&self.control, name).await
+    }
+
+    async fn get_version(
+        &self,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<VersionRow>, StoreError> {
+        functions::get_version(&self.control, name, version).await
+    }
+
+    async fn list_versions(
+        &self,
+        name: &str,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<VersionRow>, StoreError> {
+        functions::list_versions(&self.control, name, after, limit).await
+    }
+
+    async fn delete_version(&self, name: &str, version: i64) -> Result<bool, StoreError> {
+        functions::delete_version(&self.control, name, version).await
     }
 
     async fn code_refs(&self) -> Result<std::collections::HashSet<String>, StoreError> {
