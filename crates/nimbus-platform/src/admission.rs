@@ -7,21 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-/// Why an invocation was refused (Lambda's `TooManyRequestsException` `Reason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ThrottleReason {
-    /// The account's unreserved concurrency is used up.
-    ConcurrentInvocationLimitExceeded,
-}
-
-impl ThrottleReason {
-    /// The wire value of `Reason`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ThrottleReason::ConcurrentInvocationLimitExceeded => "ConcurrentInvocationLimitExceeded",
-        }
-    }
-}
+pub use nimbus_api::error::ThrottleReason;
 
 /// Concurrency counters.
 pub struct Admission {

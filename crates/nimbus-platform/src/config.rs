@@ -79,7 +79,7 @@ impl PlatformConfig {
             runtime_dir: self.runtime_dir(),
             spawner_exe: self.spawner_exe.clone(),
             pool_size: self.shell_pool,
-            default_tmp_mb: nimbus_api::limits::EPHEMERAL_MB_DEFAULT,
+            default_tmp_mb: nimbus_api::limits::EPHEMERAL_MB_DEFAULT as u32,
             force_process_isolation: self.force_process_isolation,
         }
     }

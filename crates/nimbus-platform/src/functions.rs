@@ -588,7 +588,7 @@ impl Platform {
             .await
             .map_err(|e| ControlError::service("upload queue closed", e))?;
         let zip = validate::decode_zip_file(zip_b64)?;
-        if zip.len() > limits::CODE_ZIP_BYTES_MAX {
+        if zip.len() as u64 > limits::CODE_ZIP_BYTES_MAX {
             return Err(ControlError::Lambda(ErrorBody::request_entity_too_large("CreateFunction")));
         }
         let code = Arc::clone(&self.code);
@@ -767,13 +767,13 @@ fn config_from_create(req: &CreateFunctionRequest) -> FunctionConfig {
         handler: req.handler.clone().unwrap_or_default(),
         role: req.role.clone().unwrap_or_default(),
         description: req.description.clone().unwrap_or_default(),
-        timeout_s: req.timeout.map_or(limits::TIMEOUT_S_DEFAULT, |t| t as u32),
-        memory_mb: req.memory_size.map_or(limits::MEMORY_MB_DEFAULT, |m| m as u32),
+        timeout_s: req.timeout.unwrap_or(limits::TIMEOUT_S_DEFAULT) as u32,
+        memory_mb: req.memory_size.unwrap_or(limits::MEMORY_MB_DEFAULT) as u32,
         ephemeral_mb: req
             .ephemeral_storage
             .as_ref()
             .and_then(|e| e.size)
-            .map_or(limits::EPHEMERAL_MB_DEFAULT, |s| s as u32),
+            .unwrap_or(limits::EPHEMERAL_MB_DEFAULT) as u32,
         environment: req
             .environment
             .as_ref()

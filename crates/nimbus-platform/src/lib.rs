@@ -1,1 +1,21 @@
-//! placeholder
+//! The Nimbus engine: functions and their packages, runtimes, admission (concurrency),
+//! execution environments and their pool, invocations, and function logs. No HTTP types
+//! here: `nimbus-server` maps requests and results to the wire.
+
+pub mod admission;
+pub mod clock;
+pub mod config;
+pub(crate) mod env;
+pub mod functions;
+pub mod invoke;
+pub mod limits;
+pub mod logs;
+pub mod logs_api;
+pub mod model;
+pub mod package;
+pub mod platform;
+pub(crate) mod pool;
+pub(crate) mod runtime_env;
+pub mod runtimes;
+
+pub use platform::{Platform, StatsSnapshot};

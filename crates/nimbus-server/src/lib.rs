@@ -1,1 +1,52 @@
-//! placeholder
+//! The HTTP front door: every API on one listener, told apart by path (Lambda's REST-JSON
+//! control plane and Invoke) and by `X-Amz-Target` (CloudWatch Logs, JSON 1.1).
+//!
+//! Handlers parse and render only; rules live in `nimbus_platform`. Every error leaves
+//! through [`error::ApiError`] / [`error::LogsApiError`] in AWS's wire shape.
+
+pub mod body;
+mod control;
+pub mod error;
+mod invoke;
+mod logs;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use nimbus_platform::Platform;
+use std::sync::Arc;
+
+/// Shared state of every handler.
+pub(crate) type AppState = Arc<Platform>;
+
+/// All routes.
+pub fn router(platform: Arc<Platform>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route(
+            "/2015-03-31/functions",
+            post(control::create_function).get(control::list_functions),
+        )
+        .route(
+            "/2015-03-31/functions/{name}",
+            get(control::get_function).delete(control::delete_function),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/configuration",
+            get(control::get_function_configuration).put(control::update_function_configuration),
+        )
+        .route("/2015-03-31/functions/{name}/code", axum::routing::put(control::update_function_code))
+        .route("/2015-03-31/functions/{name}/invocations", post(invoke::invoke))
+        .route("/2016-08-19/account-settings", get(control::account_settings))
+        .route("/2016-08-19/account-settings/", get(control::account_settings))
+        .route("/nimbus/v1/code/{file}", get(control::download_code))
+        .route("/", post(logs::dispatch))
+        .fallback(control::unknown_operation)
+        // Bodies are read by `body::read_limited` with a limit per operation.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(platform)
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
