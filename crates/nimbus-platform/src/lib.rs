@@ -1,1 +1,3 @@
-//! placeholder
+//! The engine: functions, packages, runtimes, admission, environment pool, invocations, logs.
+
+pub mod package;
