@@ -41,7 +41,9 @@ impl Admission {
     pub fn try_acquire(&self) -> Result<Permit, ThrottleReason> {
         let taken = self
             .in_flight
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < self.limit).then_some(n + 1));
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.limit).then_some(n + 1)
+            });
         match taken {
             Ok(_) => Ok(Permit {
                 in_flight: Arc::clone(&self.in_flight),
@@ -78,7 +80,10 @@ mod tests {
         let a = Admission::new(2);
         let p1 = a.try_acquire().expect("first");
         let _p2 = a.try_acquire().expect("second");
-        assert_eq!(a.try_acquire().err(), Some(ThrottleReason::ConcurrentInvocationLimitExceeded));
+        assert_eq!(
+            a.try_acquire().err(),
+            Some(ThrottleReason::ConcurrentInvocationLimitExceeded)
+        );
         drop(p1);
         assert!(a.try_acquire().is_ok());
         assert_eq!(a.throttles(), 1);

@@ -8,9 +8,11 @@ use crate::platform::Platform;
 use nimbus_api::account::AccountSettings;
 use nimbus_api::error::{ErrorBody, ErrorCode};
 use nimbus_api::function::{
-    CreateFunctionRequest, DeadLetterConfig, EnvironmentResponse, EphemeralStorage, FunctionConfiguration,
-    LayerReference, ListFunctionsResponse, LoggingConfig, SnapStartResponse, TracingConfigResponse,
-    UpdateFunctionCodeRequest, UpdateFunctionConfigurationRequest,
+    Architecture, CreateFunctionRequest, DeadLetterConfig, EnvironmentResponse, EphemeralStorage,
+    FunctionConfiguration, LastUpdateStatus, LayerReference, ListFunctionsResponse, LoggingConfig,
+    PackageType, SnapStartApplyOn, SnapStartOptimizationStatus, SnapStartResponse, State,
+    TracingConfigResponse, TracingMode, UpdateFunctionCodeRequest,
+    UpdateFunctionConfigurationRequest,
 };
 use nimbus_api::limits;
 use nimbus_api::names::FunctionRef;
@@ -74,7 +76,10 @@ impl Platform {
     pub(crate) async fn load_functions(&self) -> anyhow::Result<()> {
         let mut after: Option<String> = None;
         loop {
-            let rows = self.store.list_functions(after.as_deref(), limits::LIST_PAGE_MAX as u32 * 20).await?;
+            let rows = self
+                .store
+                .list_functions(after.as_deref(), limits::LIST_PAGE_MAX as u32 * 20)
+                .await?;
             let Some(last) = rows.last() else { break };
             after = Some(last.name.clone());
             let mut cache = self
@@ -82,7 +87,14 @@ impl Platform {
                 .write()
                 .map_err(|_| anyhow::anyhow!("function cache poisoned"))?;
             for row in rows {
-                let f = self.snapshot(&row.name, "$LATEST", &row.revision_id, &row.config_json, row.created_ms, row.modified_ms)?;
+                let f = self.snapshot(
+                    &row.name,
+                    "$LATEST",
+                    &row.revision_id,
+                    &row.config_json,
+                    row.created_ms,
+                    row.modified_ms,
+                )?;
                 cache.insert(row.name.clone(), Arc::new(f));
             }
         }
@@ -113,7 +125,10 @@ impl Platform {
     }
 
     /// CreateFunction.
-    pub async fn create_function(&self, req: CreateFunctionRequest) -> Result<FunctionConfiguration, ControlError> {
+    pub async fn create_function(
+        &self,
+        req: CreateFunctionRequest,
+    ) -> Result<FunctionConfiguration, ControlError> {
         let (name_ref, runtime) = validate::validate_create_function(&req)?;
         self.check_own_function_ref(&name_ref)?;
         if name_ref.qualifier.is_some() {
@@ -124,7 +139,11 @@ impl Platform {
         }
         let name = name_ref.name.clone();
         self.check_runtime_available(runtime.as_str()).await?;
-        let zip_b64 = req.code.as_ref().and_then(|c| c.zip_file.clone()).unwrap_or_default();
+        let zip_b64 = req
+            .code
+            .as_ref()
+            .and_then(|c| c.zip_file.clone())
+            .unwrap_or_default();
         let code = self.store_code(&zip_b64).await?;
         let config = config_from_create(&req);
         let now = crate::clock::now_ms();
@@ -157,8 +176,10 @@ impl Platform {
         });
         match self.store.insert_function(&row, version_row.as_ref()).await {
             Ok(()) => {}
-            Err(StoreError::Conflict) => {
-                return Err(ControlError::Lambda(ErrorBody::function_already_exists(&name)));
+            Err(StoreError::Conflict { .. }) => {
+                return Err(ControlError::Lambda(ErrorBody::function_already_exists(
+                    &name,
+                )));
             }
             Err(e) => return Err(ControlError::store("could not save the function", e)),
         }
@@ -182,7 +203,11 @@ impl Platform {
     }
 
     /// GetFunction.
-    pub async fn get_function(&self, function: &str, qualifier: Option<&str>) -> Result<FunctionDetails, ControlError> {
+    pub async fn get_function(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> Result<FunctionDetails, ControlError> {
         let f = self.find(function, qualifier).await?;
         Ok(FunctionDetails {
             configuration: self.render(&f),
@@ -202,7 +227,11 @@ impl Platform {
     }
 
     /// ListFunctions (`$LATEST` of each function, by name; `Marker` is the last name seen).
-    pub async fn list_functions(&self, marker: Option<&str>, max_items: Option<&str>) -> Result<ListFunctionsResponse, ControlError> {
+    pub async fn list_functions(
+        &self,
+        marker: Option<&str>,
+        max_items: Option<&str>,
+    ) -> Result<ListFunctionsResponse, ControlError> {
         let page = match max_items {
             Some(raw) => validate::parse_max_items(raw)?.min(limits::LIST_PAGE_MAX as i64) as usize,
             None => limits::LIST_PAGE_MAX,
@@ -220,7 +249,14 @@ impl Platform {
         let mut functions = Vec::new();
         for row in rows.into_iter().take(page) {
             let f = self
-                .snapshot(&row.name, "$LATEST", &row.revision_id, &row.config_json, row.created_ms, row.modified_ms)
+                .snapshot(
+                    &row.name,
+                    "$LATEST",
+                    &row.revision_id,
+                    &row.config_json,
+                    row.created_ms,
+                    row.modified_ms,
+                )
                 .map_err(|e| ControlError::service("stored function is unreadable", e))?;
             let mut c = self.render(&f);
             // ListFunctions items carry no state fields (as Lambda's).
@@ -231,12 +267,15 @@ impl Platform {
             functions.push(c);
         }
         let next_marker = if more {
-            functions.last().and_then(|c| c.function_name.as_deref()).map(encode_marker)
+            functions
+                .last()
+                .and_then(|c| c.function_name.as_deref())
+                .map(encode_marker)
         } else {
             None
         };
         Ok(ListFunctionsResponse {
-            functions,
+            functions: Some(functions),
             next_marker,
         })
     }
@@ -251,7 +290,9 @@ impl Platform {
         let name = self.unqualified_name(function)?;
         let current = self.latest_or_404(&name)?;
         check_revision(&current, req.revision_id.as_deref())?;
-        let code = self.store_code(req.zip_file.as_deref().unwrap_or_default()).await?;
+        let code = self
+            .store_code(req.zip_file.as_deref().unwrap_or_default())
+            .await?;
         if req.dry_run.unwrap_or(false) {
             return Ok(self.render(&current));
         }
@@ -259,7 +300,8 @@ impl Platform {
         if let Some(a) = &req.architectures {
             config.architectures = a.clone();
         }
-        self.write_latest(&current, config, code, req.publish.unwrap_or(false)).await
+        self.write_latest(&current, config, code, req.publish.unwrap_or(false))
+            .await
     }
 
     /// UpdateFunctionConfiguration.
@@ -321,7 +363,11 @@ impl Platform {
     }
 
     /// DeleteFunction (the whole function; a numeric qualifier deletes one version).
-    pub async fn delete_function(&self, function: &str, qualifier: Option<&str>) -> Result<(), ControlError> {
+    pub async fn delete_function(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(), ControlError> {
         let r = self.parse_ref(function)?;
         let qualifier = merge_qualifier(r.qualifier.as_deref(), qualifier)?;
         let name = r.name;
@@ -336,7 +382,10 @@ impl Platform {
             }
             Some(q) => {
                 let Ok(n) = q.parse::<i64>() else {
-                    return Err(ControlError::not_found(&format!("{}:{q}", self.function_arn(&name))));
+                    return Err(ControlError::not_found(&format!(
+                        "{}:{q}",
+                        self.function_arn(&name)
+                    )));
                 };
                 let deleted = self
                     .store
@@ -344,7 +393,10 @@ impl Platform {
                     .await
                     .map_err(|e| ControlError::store("could not delete the version", e))?;
                 if !deleted {
-                    return Err(ControlError::not_found(&format!("{}:{q}", self.function_arn(&name))));
+                    return Err(ControlError::not_found(&format!(
+                        "{}:{q}",
+                        self.function_arn(&name)
+                    )));
                 }
                 if let Ok(mut v) = self.versions.write() {
                     v.remove(&(name.clone(), n));
@@ -389,10 +441,10 @@ impl Platform {
             (count, bytes as i64)
         };
         Ok(AccountSettings::with_defaults(
-            i64::from(self.config.account_concurrency),
+            self.config.account_concurrency,
             0,
-            code_bytes,
-            count,
+            code_bytes as u64,
+            count as u64,
         ))
     }
 
@@ -413,7 +465,10 @@ impl Platform {
 
     /// An ARN naming another account or region is not ours: answer as if it did not exist.
     fn check_own_function_ref(&self, r: &FunctionRef) -> Result<(), ControlError> {
-        let foreign = r.account.as_deref().is_some_and(|a| a != self.config.account_id)
+        let foreign = r
+            .account
+            .as_deref()
+            .is_some_and(|a| a != self.config.account_id)
             || r.region.as_deref().is_some_and(|g| g != self.config.region);
         if foreign {
             return Err(ControlError::not_found(&r.to_string()));
@@ -438,7 +493,11 @@ impl Platform {
     }
 
     /// The `$LATEST` or published version a control-plane call names.
-    async fn find(&self, function: &str, qualifier: Option<&str>) -> Result<Arc<FunctionVersion>, ControlError> {
+    async fn find(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Arc<FunctionVersion>, ControlError> {
         let r = self.parse_ref(function)?;
         let qualifier = merge_qualifier(r.qualifier.as_deref(), qualifier)?;
         match qualifier.as_deref() {
@@ -447,17 +506,28 @@ impl Platform {
                 .published(&r.name, q)
                 .await
                 .map_err(|e| ControlError::service("could not read the version", e))?
-                .ok_or_else(|| ControlError::not_found(&format!("{}:{q}", self.function_arn(&r.name)))),
+                .ok_or_else(|| {
+                    ControlError::not_found(&format!("{}:{q}", self.function_arn(&r.name)))
+                }),
         }
     }
 
     /// A published version (cached after the first read); `None` if it does not exist.
-    pub(crate) async fn published(&self, name: &str, qualifier: &str) -> anyhow::Result<Option<Arc<FunctionVersion>>> {
+    pub(crate) async fn published(
+        &self,
+        name: &str,
+        qualifier: &str,
+    ) -> anyhow::Result<Option<Arc<FunctionVersion>>> {
         let Ok(n) = qualifier.parse::<i64>() else {
             // Aliases arrive with the versions work.
             return Ok(None);
         };
-        if let Some(v) = self.versions.read().ok().and_then(|v| v.get(&(name.to_string(), n)).cloned()) {
+        if let Some(v) = self
+            .versions
+            .read()
+            .ok()
+            .and_then(|v| v.get(&(name.to_string(), n)).cloned())
+        {
             return Ok(Some(v));
         }
         let Some(latest) = self.cached(name) else {
@@ -543,7 +613,7 @@ impl Platform {
             .await
         {
             Ok(()) => {}
-            Err(StoreError::NotFound) => return Err(ControlError::not_found(&current.arn)),
+            Err(StoreError::NotFound { .. }) => return Err(ControlError::not_found(&current.arn)),
             Err(StoreError::RevisionMismatch { .. }) => {
                 return Err(ControlError::Lambda(ErrorBody::revision_mismatch()));
             }
@@ -589,7 +659,9 @@ impl Platform {
             .map_err(|e| ControlError::service("upload queue closed", e))?;
         let zip = validate::decode_zip_file(zip_b64)?;
         if zip.len() as u64 > limits::CODE_ZIP_BYTES_MAX {
-            return Err(ControlError::Lambda(ErrorBody::request_entity_too_large("CreateFunction")));
+            return Err(ControlError::Lambda(ErrorBody::request_entity_too_large(
+                "CreateFunction",
+            )));
         }
         let code = Arc::clone(&self.code);
         let stored = tokio::task::spawn_blocking(move || code.put(&zip))
@@ -597,7 +669,7 @@ impl Platform {
             .map_err(|e| ControlError::service("package extraction failed", e))?;
         match stored {
             Ok(s) => Ok(CodeInfo {
-                sha256_hex: s.sha256_hex,
+                sha256_hex: s.sha256_hex.as_str().to_string(),
                 sha256_b64: s.sha256_b64,
                 size: s.size,
                 unzipped_size: s.unzipped_size,
@@ -648,23 +720,30 @@ impl Platform {
                 error: None,
             }),
             tracing_config: Some(TracingConfigResponse {
-                mode: Some(if c.tracing_mode.is_empty() { "PassThrough".into() } else { c.tracing_mode.clone() }),
+                mode: Some(TracingMode::parse(&c.tracing_mode).unwrap_or(TracingMode::PassThrough)),
             }),
             revision_id: Some(f.revision_id.clone()),
-            state: Some("Active".into()),
-            last_update_status: Some("Successful".into()),
-            package_type: Some("Zip".into()),
-            architectures: Some(if c.architectures.is_empty() {
-                vec!["x86_64".into()]
-            } else {
-                c.architectures.clone()
+            state: Some(State::Active),
+            last_update_status: Some(LastUpdateStatus::Successful),
+            package_type: Some(PackageType::Zip),
+            architectures: Some({
+                let archs: Vec<Architecture> = c
+                    .architectures
+                    .iter()
+                    .filter_map(|a| Architecture::parse(a))
+                    .collect();
+                if archs.is_empty() {
+                    vec![Architecture::X86_64]
+                } else {
+                    archs
+                }
             }),
             ephemeral_storage: Some(EphemeralStorage {
                 size: Some(i64::from(c.ephemeral_mb)),
             }),
             snap_start: Some(SnapStartResponse {
-                apply_on: Some("None".into()),
-                optimization_status: Some("Off".into()),
+                apply_on: Some(SnapStartApplyOn::None),
+                optimization_status: Some(SnapStartOptimizationStatus::Off),
             }),
             logging_config: Some(LoggingConfig {
                 log_format: Some(c.log_format.clone().unwrap_or_else(|| "Text".into())),
@@ -692,10 +771,14 @@ impl Platform {
 }
 
 fn to_json(stored: &StoredFunction) -> Result<String, ControlError> {
-    serde_json::to_string(stored).map_err(|e| ControlError::service("could not encode the function", e))
+    serde_json::to_string(stored)
+        .map_err(|e| ControlError::service("could not encode the function", e))
 }
 
-fn merge_qualifier(from_name: Option<&str>, param: Option<&str>) -> Result<Option<String>, ControlError> {
+fn merge_qualifier(
+    from_name: Option<&str>,
+    param: Option<&str>,
+) -> Result<Option<String>, ControlError> {
     match (from_name, param) {
         (Some(a), Some(b)) if a != b => Err(ValidationFailure::invalid_parameter(
             nimbus_api::names::MSG_QUALIFIER_CONFLICT,
@@ -711,7 +794,9 @@ fn merge_qualifier(from_name: Option<&str>, param: Option<&str>) -> Result<Optio
 
 fn check_revision(current: &FunctionVersion, expected: Option<&str>) -> Result<(), ControlError> {
     match expected {
-        Some(r) if r != current.revision_id => Err(ControlError::Lambda(ErrorBody::revision_mismatch())),
+        Some(r) if r != current.revision_id => {
+            Err(ControlError::Lambda(ErrorBody::revision_mismatch()))
+        }
         _ => Ok(()),
     }
 }
@@ -722,7 +807,11 @@ fn encode_marker(name: &str) -> String {
 }
 
 fn decode_marker(marker: &str) -> Result<String, ControlError> {
-    let bad = || ControlError::Invalid(ValidationFailure::invalid_parameter("Invalid Marker value."));
+    let bad = || {
+        ControlError::Invalid(ValidationFailure::invalid_parameter(
+            "Invalid Marker value.",
+        ))
+    };
     if marker.len() % 2 != 0 || marker.len() > 2 * 256 {
         return Err(bad());
     }
@@ -738,7 +827,7 @@ fn package_error(e: PackageError) -> ControlError {
         PackageError::TooLarge { .. } => {
             ControlError::Lambda(ErrorBody::request_entity_too_large("CreateFunction"))
         }
-        PackageError::Io(io) => ControlError::service("could not store the package", io),
+        e @ PackageError::Io { .. } => ControlError::service("could not store the package", e),
         other => ControlError::Invalid(ValidationFailure::new(
             ErrorCode::InvalidParameterValue,
             other.lambda_message(),
@@ -779,7 +868,10 @@ fn config_from_create(req: &CreateFunctionRequest) -> FunctionConfig {
             .as_ref()
             .and_then(|e| e.variables.clone())
             .unwrap_or_default(),
-        architectures: req.architectures.clone().unwrap_or_else(|| vec!["x86_64".into()]),
+        architectures: req
+            .architectures
+            .clone()
+            .unwrap_or_else(|| vec!["x86_64".into()]),
         tracing_mode: req
             .tracing_config
             .as_ref()

@@ -107,7 +107,11 @@ pub(crate) enum InitFailure {
     /// The runtime reported it (`/runtime/init/error`): its body goes to the client as is.
     Reported { error_type: String, body: Bytes },
     /// The platform saw it (exit, bad entrypoint, timeout).
-    Platform { error_type: String, detail: String, status: ReportStatus },
+    Platform {
+        error_type: String,
+        detail: String,
+        status: ReportStatus,
+    },
 }
 
 impl InitFailure {
@@ -145,7 +149,8 @@ impl Platform {
         function: &str,
         qualifier: Option<&str>,
     ) -> Result<(Arc<FunctionVersion>, Option<String>), InvokeError> {
-        let r = FunctionRef::parse(function).map_err(|e| InvokeError::InvalidParameter(e.to_string()))?;
+        let r = FunctionRef::parse(function)
+            .map_err(|e| InvokeError::InvalidParameter(e.to_string()))?;
         let qualifier = match (r.qualifier.as_deref(), qualifier) {
             (Some(a), Some(b)) if a != b => {
                 return Err(InvokeError::InvalidParameter(
@@ -160,7 +165,9 @@ impl Platform {
             None => self.function_arn(&r.name),
         };
         let not_found = || InvokeError::NotFound(format!("Function not found: {arn}"));
-        if r.account.as_deref().is_some_and(|a| a != self.config.account_id)
+        if r.account
+            .as_deref()
+            .is_some_and(|a| a != self.config.account_id)
             || r.region.as_deref().is_some_and(|g| g != self.config.region)
         {
             return Err(not_found());
@@ -171,15 +178,22 @@ impl Platform {
             Some(q) => match self.published(&r.name, q).await {
                 Ok(Some(v)) => Ok((v, qualifier)),
                 Ok(None) => Err(not_found()),
-                Err(e) => Err(InvokeError::Service(format!("could not read the version: {e}"))),
+                Err(e) => Err(InvokeError::Service(format!(
+                    "could not read the version: {e}"
+                ))),
             },
         }
     }
 
     /// Runs one synchronous invocation.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeResponse, InvokeError> {
-        let (function, qualifier) = self.resolve(&req.function, req.qualifier.as_deref()).await?;
-        let permit = self.admission.try_acquire().map_err(InvokeError::Throttled)?;
+        let (function, qualifier) = self
+            .resolve(&req.function, req.qualifier.as_deref())
+            .await?;
+        let permit = self
+            .admission
+            .try_acquire()
+            .map_err(InvokeError::Throttled)?;
         let request_id = uuid::Uuid::new_v4().to_string();
         let span = tracing::info_span!(
             "invocation",
@@ -256,7 +270,8 @@ impl Platform {
                         timeout,
                     })
                     .await;
-                let duration_ms = started.elapsed().as_secs_f64() * 1000.0 + ready.init_in_invoke.as_secs_f64() * 1000.0;
+                let duration_ms = started.elapsed().as_secs_f64() * 1000.0
+                    + ready.init_in_invoke.as_secs_f64() * 1000.0;
                 if matches!(result, RunResult::TimedOut) {
                     env.kill();
                 }
@@ -269,7 +284,14 @@ impl Platform {
                     env.memory_peak_mb().unwrap_or(0)
                 };
                 let stream = env.stream.clone();
-                (outcome, duration_ms, ready.init_ms, max_mem, stream, Some(env))
+                (
+                    outcome,
+                    duration_ms,
+                    ready.init_ms,
+                    max_mem,
+                    stream,
+                    Some(env),
+                )
             }
             Err((outcome, stream)) => {
                 log.push(logs::start_line(request_id, &function.version));
@@ -322,16 +344,27 @@ impl Platform {
     }
 
     /// Maps how the run ended to what the caller sees.
-    fn outcome_of(&self, function: &FunctionVersion, request_id: &str, result: RunResult, oom: bool) -> Outcome {
+    fn outcome_of(
+        &self,
+        function: &FunctionVersion,
+        request_id: &str,
+        result: RunResult,
+        oom: bool,
+    ) -> Outcome {
         match result {
-            RunResult::Reply(RuntimeReply::Response { body, content_type }) => Outcome::success(body, content_type),
-            RunResult::Reply(RuntimeReply::Error { error_type: _, body }) => Outcome {
-                body,
-                function_error: true,
-                content_type: None,
-                status: None,
-                log_lines: Vec::new(),
-            },
+            RunResult::Reply(RuntimeReply::Response { body, content_type }) => {
+                Outcome::success(body, content_type)
+            }
+            RunResult::Reply(RuntimeReply::Error { error_type, body }) => {
+                tracing::debug!(error_type = %error_type, "function error");
+                Outcome {
+                    body,
+                    function_error: true,
+                    content_type: None,
+                    status: None,
+                    log_lines: Vec::new(),
+                }
+            }
             RunResult::Reply(RuntimeReply::TooLarge { size }) => {
                 let message = format!(
                     "Response payload size ({size} bytes) exceeded maximum allowed payload size ({} bytes).",
@@ -362,10 +395,16 @@ impl Platform {
             RunResult::Exited { code, signal } if oom => Outcome::platform(
                 request_id,
                 "Runtime.OutOfMemory",
-                &format!("Runtime exited with error: {}", exit_description(code, signal)),
+                &format!(
+                    "Runtime exited with error: {}",
+                    exit_description(code, signal)
+                ),
                 ReportStatus::Error("Runtime.OutOfMemory".into()),
             ),
-            RunResult::Exited { code: Some(0), signal: None } => Outcome::platform(
+            RunResult::Exited {
+                code: Some(0),
+                signal: None,
+            } => Outcome::platform(
                 request_id,
                 "Runtime.ExitError",
                 "Runtime exited without providing a reason",
@@ -374,7 +413,10 @@ impl Platform {
             RunResult::Exited { code, signal } => Outcome::platform(
                 request_id,
                 "Runtime.ExitError",
-                &format!("Runtime exited with error: {}", exit_description(code, signal)),
+                &format!(
+                    "Runtime exited with error: {}",
+                    exit_description(code, signal)
+                ),
                 ReportStatus::Error("Runtime.ExitError".into()),
             ),
         }
@@ -409,7 +451,11 @@ impl Platform {
         let function_timeout = Duration::from_secs(u64::from(function.config.timeout_s));
         let mut spent_in_invoke = Duration::ZERO;
         for phase in ["init", "invoke"] {
-            let budget = if phase == "init" { INIT_TIMEOUT } else { function_timeout };
+            let budget = if phase == "init" {
+                INIT_TIMEOUT
+            } else {
+                function_timeout
+            };
             let mut starting = self.start_env(function, &spec).await?;
             let env = Arc::clone(&starting.env);
             log.push(logs::init_start_line(&version_line));
@@ -435,7 +481,11 @@ impl Platform {
                     }));
                 }
                 InitResult::TimedOut if phase == "init" => {
-                    log.push(logs::init_report_line(init_ms, phase, &ReportStatus::Timeout));
+                    log.push(logs::init_report_line(
+                        init_ms,
+                        phase,
+                        &ReportStatus::Timeout,
+                    ));
                     self.emit_stream(function, &env, log);
                     self.retire(env);
                     continue;
@@ -448,14 +498,29 @@ impl Platform {
                     ),
                     status: ReportStatus::Timeout,
                 },
-                InitResult::Failed { error_type, body } => InitFailure::Reported { error_type, body },
+                InitResult::Failed { error_type, body } => {
+                    InitFailure::Reported { error_type, body }
+                }
                 InitResult::Exited { code, signal } => {
                     let oom = env.oom_kills() > 0;
                     InitFailure::Platform {
-                        error_type: if oom { "Runtime.OutOfMemory" } else { "Runtime.ExitError" }.into(),
-                        detail: format!("Runtime exited with error: {}", exit_description(code, signal)),
+                        error_type: if oom {
+                            "Runtime.OutOfMemory"
+                        } else {
+                            "Runtime.ExitError"
+                        }
+                        .into(),
+                        detail: format!(
+                            "Runtime exited with error: {}",
+                            exit_description(code, signal)
+                        ),
                         status: ReportStatus::Error(
-                            if oom { "Runtime.OutOfMemory" } else { "Runtime.ExitError" }.into(),
+                            if oom {
+                                "Runtime.OutOfMemory"
+                            } else {
+                                "Runtime.ExitError"
+                            }
+                            .into(),
                         ),
                     }
                 }
@@ -475,24 +540,33 @@ impl Platform {
             self.retire(env);
             return Ok(Err((failure.outcome(request_id), stream)));
         }
-        Err(InvokeError::Service("init retry loop ended without a result".into()))
+        Err(InvokeError::Service(
+            "init retry loop ended without a result".into(),
+        ))
     }
 
     /// Writes what is in `log` so far to the environment's stream and clears it (used when an
     /// environment is abandoned before the invocation's own stream is known).
     fn emit_stream(&self, function: &FunctionVersion, env: &Env, log: &mut InvocationLog) {
-        self.logs.emit(&function.log_group(), &env.stream, log.lines());
+        self.logs
+            .emit(&function.log_group(), &env.stream, log.lines());
         *log = InvocationLog::default();
     }
 
-    async fn start_env(&self, function: &Arc<FunctionVersion>, spec: &LaunchSpec) -> Result<Starting, InvokeError> {
+    async fn start_env(
+        &self,
+        function: &Arc<FunctionVersion>,
+        spec: &LaunchSpec,
+    ) -> Result<Starting, InvokeError> {
         let stream = stream_from_spec(spec);
-        let starting = Env::start(&self.sandboxes, Arc::clone(function), spec.clone(), |_| stream)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "could not start an execution environment");
-                InvokeError::Service(format!("Could not start an execution environment: {e}"))
-            })?;
+        let starting = Env::start(&self.sandboxes, Arc::clone(function), spec.clone(), |_| {
+            stream
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "could not start an execution environment");
+            InvokeError::Service(format!("Could not start an execution environment: {e}"))
+        })?;
         if starting.prebuilt {
             self.stats.prebuilt_shells.fetch_add(1, Ordering::Relaxed);
         }
@@ -525,13 +599,17 @@ impl Platform {
         let runtimes = Arc::clone(&self.runtimes);
         let runtime = function.config.runtime.clone();
         let (task_dir, interpreter) = tokio::task::spawn_blocking(move || {
-            let dir = code.ensure_extracted(&hex).map_err(|e| e.to_string());
+            let dir = match crate::package::CodeHash::from_hex(&hex) {
+                Some(hash) => code.ensure_extracted(&hash).map_err(|e| e.to_string()),
+                None => Err(format!("stored code hash {hex:?} is malformed")),
+            };
             let interpreter = runtimes.interpreter(&runtime).map_err(|e| e.to_string());
             (dir, interpreter)
         })
         .await
         .map_err(|e| InvokeError::Service(e.to_string()))?;
-        let task_dir = task_dir.map_err(|e| InvokeError::Service(format!("code package unavailable: {e}")))?;
+        let task_dir =
+            task_dir.map_err(|e| InvokeError::Service(format!("code package unavailable: {e}")))?;
         let interpreter = interpreter.map_err(InvokeError::Service)?;
         let inside = self.sandboxes.inside_paths(&task_dir);
         let stream = new_stream_name(&function.version);
@@ -548,7 +626,10 @@ impl Platform {
             memory_mb: function.config.memory_mb,
             tmp_mb: function.config.ephemeral_mb,
             task_dir,
-            extra_ro_dirs: interpreter.as_ref().map(|i| i.mounts.clone()).unwrap_or_default(),
+            extra_ro_dirs: interpreter
+                .as_ref()
+                .map(|i| i.mounts.clone())
+                .unwrap_or_default(),
             argv,
             envp: env,
         };
@@ -576,11 +657,17 @@ fn trace_id() -> String {
     let now = chrono::Utc::now().timestamp();
     let root = uuid::Uuid::new_v4().simple().to_string();
     let parent = uuid::Uuid::new_v4().simple().to_string();
-    format!("Root=1-{now:08x}-{};Parent={};Sampled=0", &root[..24], &parent[..16])
+    format!(
+        "Root=1-{now:08x}-{};Parent={};Sampled=0",
+        &root[..24],
+        &parent[..16]
+    )
 }
 
 fn rfc3339_now() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 /// Go's `os.ProcessState` wording, which Lambda's messages use.

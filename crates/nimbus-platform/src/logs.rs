@@ -60,7 +60,11 @@ impl Report<'_> {
     pub fn line(&self) -> String {
         let mut s = format!(
             "REPORT RequestId: {}\tDuration: {:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB\t",
-            self.request_id, self.duration_ms, self.billed_ms, self.memory_mb, self.max_memory_used_mb
+            self.request_id,
+            self.duration_ms,
+            self.billed_ms,
+            self.memory_mb,
+            self.max_memory_used_mb
         );
         if let Some(init) = self.init_duration_ms {
             s.push_str(&format!("Init Duration: {init:.2} ms\t"));
@@ -142,7 +146,10 @@ pub struct LogSink {
 impl LogSink {
     /// Starts the writer task; it ends (after writing what is queued) when every sink clone
     /// is dropped.
-    pub fn start(store: Arc<dyn Store>, retention_bytes: i64) -> (Self, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        store: Arc<dyn Store>,
+        retention_bytes: i64,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(LOG_QUEUE_EVENTS_MAX);
         let task = tokio::spawn(write_loop(store, rx, retention_bytes));
         (
@@ -178,7 +185,11 @@ impl LogSink {
     }
 }
 
-async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<NewLogEvent>, retention_bytes: i64) {
+async fn write_loop(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<NewLogEvent>,
+    retention_bytes: i64,
+) {
     let mut touched: HashSet<String> = HashSet::new();
     let mut last_trim = tokio::time::Instant::now();
     let mut batch = Vec::with_capacity(LOG_BATCH_EVENTS_MAX);
@@ -205,7 +216,7 @@ async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<NewLogEvent>, 
                 touched.insert(event.group.clone());
             }
         }
-        if let Err(e) = store.append_logs(&batch).await {
+        if let Err(e) = store.append_logs(&batch, crate::clock::now_ms()).await {
             tracing::warn!(error = %e, events = batch.len(), "could not store function logs");
         }
         batch.clear();
@@ -256,10 +267,17 @@ mod tests {
             "REPORT RequestId: abc\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 128 MB\tMax Memory Used: 21 MB\tStatus: timeout"
         );
         assert_eq!(
-            init_report_line(154.031, "init", &ReportStatus::Error("Runtime.ExitError".into())),
+            init_report_line(
+                154.031,
+                "init",
+                &ReportStatus::Error("Runtime.ExitError".into())
+            ),
             "INIT_REPORT Init Duration: 154.03 ms\tPhase: init\tStatus: error\tError Type: Runtime.ExitError"
         );
-        assert_eq!(start_line("abc", "$LATEST"), "START RequestId: abc Version: $LATEST");
+        assert_eq!(
+            start_line("abc", "$LATEST"),
+            "START RequestId: abc Version: $LATEST"
+        );
         assert_eq!(billed_ms(38.01), 39);
         assert_eq!(billed_ms(3000.0), 3000);
     }

@@ -4,9 +4,10 @@
 
 use crate::platform::Platform;
 use nimbus_api::logs::{
-    DescribeLogGroupsRequest, DescribeLogGroupsResponse, DescribeLogStreamsRequest, DescribeLogStreamsResponse,
-    FilterLogEventsRequest, FilterLogEventsResponse, FilteredLogEvent, GetLogEventsRequest, GetLogEventsResponse,
-    LogGroup, LogStream, LogsErrorBody, LogsErrorCode, OutputLogEvent,
+    DescribeLogGroupsRequest, DescribeLogGroupsResponse, DescribeLogStreamsRequest,
+    DescribeLogStreamsResponse, FilterLogEventsRequest, FilterLogEventsResponse, FilteredLogEvent,
+    GetLogEventsRequest, GetLogEventsResponse, LogGroup, LogStream, LogsErrorBody, LogsErrorCode,
+    OutputLogEvent,
 };
 use nimbus_store::{LogCursor, LogQuery, LogStreamRow};
 
@@ -21,8 +22,15 @@ impl Platform {
     /// `FilterLogEvents`: events of a group, oldest first, optionally by stream, time range
     /// and a filter pattern of space-separated terms that must all appear (quoted phrases
     /// allowed).
-    pub async fn filter_log_events(&self, req: FilterLogEventsRequest) -> Result<FilterLogEventsResponse, LogsErrorBody> {
-        let group = group_name(req.log_group_name.as_deref().or(req.log_group_identifier.as_deref()))?;
+    pub async fn filter_log_events(
+        &self,
+        req: FilterLogEventsRequest,
+    ) -> Result<FilterLogEventsResponse, LogsErrorBody> {
+        let group = group_name(
+            req.log_group_name
+                .as_deref()
+                .or(req.log_group_identifier.as_deref()),
+        )?;
         self.check_group(&group).await?;
         let limit = clamp_limit(req.limit)?;
         let terms = filter_terms(req.filter_pattern.as_deref())?;
@@ -75,8 +83,15 @@ impl Platform {
     }
 
     /// `GetLogEvents`: one stream, oldest first.
-    pub async fn get_log_events(&self, req: GetLogEventsRequest) -> Result<GetLogEventsResponse, LogsErrorBody> {
-        let group = group_name(req.log_group_name.as_deref().or(req.log_group_identifier.as_deref()))?;
+    pub async fn get_log_events(
+        &self,
+        req: GetLogEventsRequest,
+    ) -> Result<GetLogEventsResponse, LogsErrorBody> {
+        let group = group_name(
+            req.log_group_name
+                .as_deref()
+                .or(req.log_group_identifier.as_deref()),
+        )?;
         let Some(stream) = req.log_stream_name.clone() else {
             return Err(LogsErrorBody::new(
                 LogsErrorCode::InvalidParameter,
@@ -85,7 +100,9 @@ impl Platform {
         };
         let limit = clamp_limit(req.limit)?;
         let after = match req.next_token.as_deref() {
-            Some(t) => Some(decode_token(t.trim_start_matches("f/").trim_start_matches("b/"))?),
+            Some(t) => Some(decode_token(
+                t.trim_start_matches("f/").trim_start_matches("b/"),
+            )?),
             None => None,
         };
         let rows = self
@@ -103,9 +120,15 @@ impl Platform {
             .map_err(service)?;
         let forward = match rows.last() {
             Some(r) => format!("f/{}", encode_token(r.timestamp_ms, r.id)),
-            None => req.next_token.clone().unwrap_or_else(|| "f/0.0".to_string()),
+            None => req
+                .next_token
+                .clone()
+                .unwrap_or_else(|| "f/0.0".to_string()),
         };
-        let backward = req.next_token.clone().unwrap_or_else(|| "b/0.0".to_string());
+        let backward = req
+            .next_token
+            .clone()
+            .unwrap_or_else(|| "b/0.0".to_string());
         Ok(GetLogEventsResponse {
             events: Some(
                 rows.into_iter()
@@ -122,10 +145,19 @@ impl Platform {
     }
 
     /// `DescribeLogStreams`: newest first.
-    pub async fn describe_log_streams(&self, req: DescribeLogStreamsRequest) -> Result<DescribeLogStreamsResponse, LogsErrorBody> {
-        let group = group_name(req.log_group_name.as_deref().or(req.log_group_identifier.as_deref()))?;
+    pub async fn describe_log_streams(
+        &self,
+        req: DescribeLogStreamsRequest,
+    ) -> Result<DescribeLogStreamsResponse, LogsErrorBody> {
+        let group = group_name(
+            req.log_group_name
+                .as_deref()
+                .or(req.log_group_identifier.as_deref()),
+        )?;
         self.check_group(&group).await?;
-        let limit = req.limit.map_or(DESCRIBE_PAGE_MAX, |l| l.clamp(1, i64::from(DESCRIBE_PAGE_MAX)) as u32);
+        let limit = req.limit.map_or(DESCRIBE_PAGE_MAX, |l| {
+            l.clamp(1, i64::from(DESCRIBE_PAGE_MAX)) as u32
+        });
         let mut rows = self.streams(&group, EVENTS_PER_CALL_MAX).await?;
         if let Some(prefix) = &req.log_stream_name_prefix {
             rows.retain(|s| s.stream.starts_with(prefix.as_str()));
@@ -137,7 +169,10 @@ impl Platform {
             log_streams: Some(
                 rows.into_iter()
                     .map(|s| LogStream {
-                        arn: Some(format!("arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{}", s.stream)),
+                        arn: Some(format!(
+                            "arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{}",
+                            s.stream
+                        )),
                         log_stream_name: Some(s.stream),
                         creation_time: Some(s.first_ms),
                         first_event_timestamp: Some(s.first_ms),
@@ -153,7 +188,10 @@ impl Platform {
     }
 
     /// `DescribeLogGroups`: the log group of every function.
-    pub async fn describe_log_groups(&self, req: DescribeLogGroupsRequest) -> Result<DescribeLogGroupsResponse, LogsErrorBody> {
+    pub async fn describe_log_groups(
+        &self,
+        req: DescribeLogGroupsRequest,
+    ) -> Result<DescribeLogGroupsResponse, LogsErrorBody> {
         let mut groups: Vec<String> = self
             .functions
             .read()
@@ -183,7 +221,10 @@ impl Platform {
     }
 
     async fn streams(&self, group: &str, limit: u32) -> Result<Vec<LogStreamRow>, LogsErrorBody> {
-        self.store.list_log_streams(group, limit).await.map_err(service)
+        self.store
+            .list_log_streams(group, limit)
+            .await
+            .map_err(service)
     }
 
     /// A group exists when a function writes to it or it still holds events.
@@ -217,7 +258,9 @@ fn clamp_limit(limit: Option<i64>) -> Result<u32, LogsErrorBody> {
         Some(n) if (1..=i64::from(EVENTS_PER_CALL_MAX)).contains(&n) => Ok(n as u32),
         Some(n) => Err(LogsErrorBody::new(
             LogsErrorCode::InvalidParameter,
-            format!("1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 10000"),
+            format!(
+                "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 10000"
+            ),
         )),
     }
 }
@@ -241,7 +284,10 @@ fn filter_terms(pattern: Option<&str>) -> Result<Vec<String>, LogsErrorBody> {
             rest = &rest[end..];
         }
         if terms.len() > FILTER_TERMS_MAX {
-            return Err(LogsErrorBody::new(LogsErrorCode::InvalidParameter, "Filter pattern has too many terms"));
+            return Err(LogsErrorBody::new(
+                LogsErrorCode::InvalidParameter,
+                "Filter pattern has too many terms",
+            ));
         }
     }
     terms.retain(|t| !t.is_empty());
@@ -255,7 +301,12 @@ fn encode_token(timestamp_ms: i64, id: i64) -> String {
 }
 
 fn decode_token(token: &str) -> Result<LogCursor, LogsErrorBody> {
-    let bad = || LogsErrorBody::new(LogsErrorCode::InvalidParameter, "The specified nextToken is invalid.");
+    let bad = || {
+        LogsErrorBody::new(
+            LogsErrorCode::InvalidParameter,
+            "The specified nextToken is invalid.",
+        )
+    };
     let (ts, id) = token.split_once('.').ok_or_else(bad)?;
     Ok(LogCursor::Time {
         timestamp_ms: ts.parse().map_err(|_| bad())?,
@@ -265,7 +316,10 @@ fn decode_token(token: &str) -> Result<LogCursor, LogsErrorBody> {
 
 fn service(e: nimbus_store::StoreError) -> LogsErrorBody {
     tracing::error!(error = %e, "log query failed");
-    LogsErrorBody::new(LogsErrorCode::ServiceUnavailable, format!("log store unavailable: {e}"))
+    LogsErrorBody::new(
+        LogsErrorCode::ServiceUnavailable,
+        format!("log store unavailable: {e}"),
+    )
 }
 
 #[cfg(test)]
@@ -282,7 +336,13 @@ mod tests {
     #[test]
     fn tokens_round_trip() {
         let c = decode_token(&encode_token(12, 34)).expect("decode");
-        assert!(matches!(c, LogCursor::Time { timestamp_ms: 12, id: 34 }));
+        assert!(matches!(
+            c,
+            LogCursor::Time {
+                timestamp_ms: 12,
+                id: 34
+            }
+        ));
         assert!(decode_token("garbage").is_err());
     }
 }

@@ -110,7 +110,10 @@ pub struct FunctionVersion {
 impl FunctionVersion {
     /// The key environments of this snapshot are pooled under.
     pub fn env_key(&self) -> String {
-        format!("{}\u{0}{}\u{0}{}", self.name, self.version, self.revision_id)
+        format!(
+            "{}\u{0}{}\u{0}{}",
+            self.name, self.version, self.revision_id
+        )
     }
 
     /// `/aws/lambda/<name>` unless LoggingConfig overrides it.

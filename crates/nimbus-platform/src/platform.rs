@@ -68,7 +68,8 @@ pub struct Platform {
     /// Published versions read so far (immutable, so never invalidated except on delete).
     pub(crate) versions: RwLock<HashMap<(String, i64), Arc<FunctionVersion>>>,
     /// Recent init failures per snapshot key, so a broken function is not respawned in a loop.
-    pub(crate) init_failures: Mutex<HashMap<String, (tokio::time::Instant, crate::invoke::InitFailure)>>,
+    pub(crate) init_failures:
+        Mutex<HashMap<String, (tokio::time::Instant, crate::invoke::InitFailure)>>,
     pub(crate) uploads: Semaphore,
     pub(crate) stats: Stats,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -90,7 +91,8 @@ impl Platform {
             Ok(code)
         })
         .await??;
-        crate::runtimes::install_bootstraps(&config.runtime_dir()).context("install runtime bootstraps")?;
+        crate::runtimes::install_bootstraps(&config.runtime_dir())
+            .context("install runtime bootstraps")?;
         let runtimes = Arc::new(RuntimeCatalog::new(config.runtime_paths.clone()));
         let (logs, log_writer) = LogSink::start(Arc::clone(&store), config.log_retention_bytes);
         let platform = Arc::new(Self {
@@ -214,7 +216,10 @@ async fn reap_loop(platform: Weak<Platform>) {
             return;
         };
         let now = tokio::time::Instant::now();
-        for env in platform.pool.collect_expired(now, platform.config.keep_alive) {
+        for env in platform
+            .pool
+            .collect_expired(now, platform.config.keep_alive)
+        {
             tracing::debug!(env = %env.id, function = %env.function.name, "scaling idle environment to zero");
             platform.retire(env);
         }

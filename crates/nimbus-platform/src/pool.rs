@@ -74,11 +74,6 @@ impl Pool {
         self.collect(|env| env.function.name == name)
     }
 
-    /// Removes every idle environment.
-    pub(crate) fn collect_all(&self) -> Vec<Arc<Env>> {
-        self.collect(|_| true)
-    }
-
     fn collect(&self, mut pick: impl FnMut(&Env) -> bool) -> Vec<Arc<Env>> {
         let mut out = Vec::new();
         if let Ok(mut idle) = self.idle.lock() {

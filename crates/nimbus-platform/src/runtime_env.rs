@@ -12,9 +12,16 @@ use std::path::Path;
 const BASE_PATH: &str = "/usr/local/bin:/usr/bin/:/bin:/opt/bin";
 
 /// argv of the runtime process.
-pub(crate) fn argv(function: &FunctionVersion, inside: &InsidePaths, interpreter: Option<&Interpreter>) -> Vec<String> {
+pub(crate) fn argv(
+    function: &FunctionVersion,
+    inside: &InsidePaths,
+    interpreter: Option<&Interpreter>,
+) -> Vec<String> {
     let path = |p: &Path| p.to_string_lossy().into_owned();
-    match (crate::runtimes::family_of(&function.config.runtime), interpreter) {
+    match (
+        crate::runtimes::family_of(&function.config.runtime),
+        interpreter,
+    ) {
         (Some(Family::Python { .. }), Some(py)) => vec![
             path(&py.path),
             // No `site`: host site-packages stay out, and startup is faster.
@@ -25,7 +32,8 @@ pub(crate) fn argv(function: &FunctionVersion, inside: &InsidePaths, interpreter
             let memory = function.config.memory_mb;
             // Leave room for code, buffers and the semi-spaces; V8 collects before the
             // cgroup would kill it.
-            let old_space = (u64::from(memory) * u64::from(NODE_HEAP_PERCENT_OF_MEMORY) / 100).max(32);
+            let old_space =
+                (u64::from(memory) * u64::from(NODE_HEAP_PERCENT_OF_MEMORY) / 100).max(32);
             vec![
                 path(&node.path),
                 format!("--max-old-space-size={old_space}"),
@@ -53,8 +61,14 @@ pub(crate) fn environment(
     let family = crate::runtimes::family_of(&c.runtime);
     let mut vars: Vec<(String, String)> = vec![
         ("AWS_LAMBDA_FUNCTION_NAME".into(), function.name.clone()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), c.memory_mb.to_string()),
-        ("AWS_LAMBDA_FUNCTION_VERSION".into(), function.version.clone()),
+        (
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
+            c.memory_mb.to_string(),
+        ),
+        (
+            "AWS_LAMBDA_FUNCTION_VERSION".into(),
+            function.version.clone(),
+        ),
         ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), init_type.into()),
         ("AWS_LAMBDA_LOG_GROUP_NAME".into(), function.log_group()),
         ("AWS_LAMBDA_LOG_STREAM_NAME".into(), stream.into()),
@@ -80,7 +94,10 @@ pub(crate) fn environment(
     vars.push(("PATH".into(), path));
     match family {
         Some(Family::Python { .. }) | Some(Family::Node { .. }) => {
-            vars.push(("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{}", c.runtime)));
+            vars.push((
+                "AWS_EXECUTION_ENV".into(),
+                format!("AWS_Lambda_{}", c.runtime),
+            ));
         }
         _ => {}
     }

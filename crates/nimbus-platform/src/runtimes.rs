@@ -53,7 +53,9 @@ pub struct Interpreter {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RuntimeError {
     /// No interpreter of that family is installed (nor configured).
-    #[error("no {0} interpreter found on this host; install one or set its path in the [runtimes] settings")]
+    #[error(
+        "no {0} interpreter found on this host; install one or set its path in the [runtimes] settings"
+    )]
     NotInstalled(String),
     /// A configured or found interpreter does not work.
     #[error("interpreter {path} for {runtime} is unusable: {reason}")]
@@ -161,8 +163,7 @@ impl RuntimeCatalog {
                 let Some(name) = entry.file_name().and_then(|n| n.to_str()) else {
                     continue;
                 };
-                let Some(minor) = name.strip_prefix("python3.").and_then(|m| m.parse().ok())
-                else {
+                let Some(minor) = name.strip_prefix("python3.").and_then(|m| m.parse().ok()) else {
                     continue;
                 };
                 if let Some(real) = real_elf(&entry) {
@@ -189,7 +190,9 @@ impl RuntimeCatalog {
         }
         let mut found = Vec::new();
         for path in paths {
-            let Some(real) = real_elf(&path) else { continue };
+            let Some(real) = real_elf(&path) else {
+                continue;
+            };
             if let Ok(version) = run_probe(&real, &["--version"])
                 && let Some(major) = version
                     .trim()
@@ -226,7 +229,10 @@ fn real_elf(path: &Path) -> Option<PathBuf> {
         return None;
     }
     let mut magic = [0u8; 4];
-    std::fs::File::open(&real).ok()?.read_exact(&mut magic).ok()?;
+    std::fs::File::open(&real)
+        .ok()?
+        .read_exact(&mut magic)
+        .ok()?;
     (magic == *b"\x7fELF").then_some(real)
 }
 
@@ -313,8 +319,7 @@ fn probe(
     }
     // /usr is always visible in the sandbox; anything else (pyenv, /opt) is mounted.
     let mut mounts = Vec::new();
-    if !prefix.as_os_str().is_empty() && !prefix.starts_with("/usr") && prefix != Path::new("/")
-    {
+    if !prefix.as_os_str().is_empty() && !prefix.starts_with("/usr") && prefix != Path::new("/") {
         mounts.push(prefix.clone());
     }
     if !real.starts_with("/usr") && !mounts.iter().any(|m| real.starts_with(m)) {
@@ -331,20 +336,38 @@ fn probe(
 }
 
 /// The `INIT_START` runtime description, e.g. `python:3.12.v1` and an ARN-shaped id.
-pub fn runtime_version_line(runtime: &str, interpreter: Option<&Interpreter>, region: &str) -> String {
+pub fn runtime_version_line(
+    runtime: &str,
+    interpreter: Option<&Interpreter>,
+    region: &str,
+) -> String {
     let (name, detail) = match (family_of(runtime), interpreter) {
         (Some(Family::Python { .. }), Some(i)) => ("python", i.version.clone()),
         (Some(Family::Node { .. }), Some(i)) => ("nodejs", i.version.clone()),
-        _ => ("provided", runtime.trim_start_matches("provided").trim_start_matches('.').to_string()),
+        _ => (
+            "provided",
+            runtime
+                .trim_start_matches("provided")
+                .trim_start_matches('.')
+                .to_string(),
+        ),
     };
-    let detail = if detail.is_empty() { "al1".to_string() } else { detail };
+    let detail = if detail.is_empty() {
+        "al1".to_string()
+    } else {
+        detail
+    };
     let mut hasher = Sha256::new();
     hasher.update(runtime.as_bytes());
     if let Some(i) = interpreter {
         hasher.update(i.path.as_os_str().as_encoded_bytes());
         hasher.update(i.version.as_bytes());
     }
-    let hex: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let mut line = format!(
         "Runtime Version: {name}:{detail}\tRuntime Version ARN: arn:aws:lambda:{region}::runtime:{hex}"
     );
@@ -400,7 +423,10 @@ mod tests {
         assert!(py.version.starts_with("3.11."), "got {}", py.version);
         assert!(py.substitute_for.is_none());
         // 3.14 is not installed on CI hosts: it resolves to the nearest and says so.
-        let near = catalog.interpreter("python3.14").expect("nearest").expect("managed");
+        let near = catalog
+            .interpreter("python3.14")
+            .expect("nearest")
+            .expect("managed");
         if !near.version.starts_with("3.14.") {
             assert_eq!(near.substitute_for.as_deref(), Some("python3.14"));
             let line = runtime_version_line("python3.14", Some(&near), "us-east-1");

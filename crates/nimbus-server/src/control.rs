@@ -40,12 +40,18 @@ async fn json_body<T: DeserializeOwned>(
 ) -> Result<T, ApiError> {
     let bytes = match read_limited(headers, body, limit).await {
         Ok(b) => b,
-        Err(BodyError::TooLarge) => return Err(ApiError(ErrorBody::request_entity_too_large(operation))),
+        Err(BodyError::TooLarge) => {
+            return Err(ApiError(ErrorBody::request_entity_too_large(operation)));
+        }
         Err(BodyError::Broken) => {
-            return Err(ApiError::new(ErrorCode::InvalidRequestContent, "The request body could not be read."));
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequestContent,
+                "The request body could not be read.",
+            ));
         }
     };
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::from(nimbus_api::validate::malformed_body(&e)))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::from(nimbus_api::validate::malformed_body(&e)))
 }
 
 fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
@@ -61,7 +67,13 @@ pub(crate) async fn create_function(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let req = json_body(&headers, body, limits::CREATE_FUNCTION_BODY_BYTES_MAX, "CreateFunction").await?;
+    let req = json_body(
+        &headers,
+        body,
+        limits::CREATE_FUNCTION_BODY_BYTES_MAX,
+        "CreateFunction",
+    )
+    .await?;
     let config = p.create_function(req).await?;
     Ok(json(StatusCode::CREATED, &config))
 }
@@ -77,7 +89,10 @@ pub(crate) async fn get_function(
         .get("host")
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
-    let location = format!("http://{host}/nimbus/v1/code/{}.zip", details.code_sha256_hex);
+    let location = format!(
+        "http://{host}/nimbus/v1/code/{}.zip",
+        details.code_sha256_hex
+    );
     let response = GetFunctionResponse {
         configuration: Some(details.configuration),
         code: Some(FunctionCodeLocation {
@@ -96,7 +111,9 @@ pub(crate) async fn get_function_configuration(
     Path(name): Path<String>,
     Query(q): Query<QualifierQuery>,
 ) -> Result<Response, ApiError> {
-    let config = p.get_function_configuration(&name, q.qualifier.as_deref()).await?;
+    let config = p
+        .get_function_configuration(&name, q.qualifier.as_deref())
+        .await?;
     Ok(json(StatusCode::OK, &config))
 }
 
@@ -109,10 +126,14 @@ pub(crate) async fn list_functions(
     {
         return Err(ApiError::new(
             ErrorCode::Validation,
-            format!("1 validation error detected: Value '{v}' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]"),
+            format!(
+                "1 validation error detected: Value '{v}' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]"
+            ),
         ));
     }
-    let page = p.list_functions(q.marker.as_deref(), q.max_items.as_deref()).await?;
+    let page = p
+        .list_functions(q.marker.as_deref(), q.max_items.as_deref())
+        .await?;
     Ok(json(StatusCode::OK, &page))
 }
 
@@ -122,7 +143,13 @@ pub(crate) async fn update_function_code(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let req = json_body(&headers, body, limits::CREATE_FUNCTION_BODY_BYTES_MAX, "UpdateFunctionCode").await?;
+    let req = json_body(
+        &headers,
+        body,
+        limits::CREATE_FUNCTION_BODY_BYTES_MAX,
+        "UpdateFunctionCode",
+    )
+    .await?;
     let config = p.update_function_code(&name, req).await?;
     Ok(json(StatusCode::OK, &config))
 }
@@ -133,7 +160,13 @@ pub(crate) async fn update_function_configuration(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let req = json_body(&headers, body, CONFIG_BODY_BYTES_MAX, "UpdateFunctionConfiguration").await?;
+    let req = json_body(
+        &headers,
+        body,
+        CONFIG_BODY_BYTES_MAX,
+        "UpdateFunctionConfiguration",
+    )
+    .await?;
     let config = p.update_function_configuration(&name, req).await?;
     Ok(json(StatusCode::OK, &config))
 }
@@ -157,20 +190,29 @@ pub(crate) async fn account_settings(State(p): State<AppState>) -> Result<Respon
 }
 
 /// `Code.Location` of GetFunction points here: the stored deployment package.
-pub(crate) async fn download_code(State(p): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
+pub(crate) async fn download_code(
+    State(p): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
     let not_found = || ApiError::new(ErrorCode::ResourceNotFound, "Code package not found");
     let hex = file.strip_suffix(".zip").ok_or_else(not_found)?;
     let path = p.code_zip(hex).ok_or_else(not_found)?;
     let bytes = tokio::fs::read(&path).await.map_err(|_| not_found())?;
     let mut resp = (StatusCode::OK, bytes).into_response();
-    resp.headers_mut()
-        .insert("content-type", axum::http::HeaderValue::from_static("application/zip"));
+    resp.headers_mut().insert(
+        "content-type",
+        axum::http::HeaderValue::from_static("application/zip"),
+    );
     Ok(resp)
 }
 
 /// Anything else: an AWS-shaped error rather than an empty 404.
-pub(crate) async fn unknown_operation(method: axum::http::Method, uri: axum::http::Uri) -> Response {
-    let body = serde_json::json!({ "message": format!("Unknown operation {method} {}", uri.path()) });
+pub(crate) async fn unknown_operation(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    let body =
+        serde_json::json!({ "message": format!("Unknown operation {method} {}", uri.path()) });
     let mut resp = (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     resp.headers_mut().insert(
         "x-amzn-errortype",

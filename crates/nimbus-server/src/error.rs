@@ -52,17 +52,22 @@ impl ApiError {
 }
 
 fn request_id() -> HeaderValue {
-    HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(HeaderValue::from_static("0"))
+    HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+        .unwrap_or(HeaderValue::from_static("0"))
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.0;
-        let status = StatusCode::from_u16(body.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(body.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = (status, body.to_json_bytes()).into_response();
         let headers = resp.headers_mut();
         headers.insert("content-type", HeaderValue::from_static("application/json"));
-        headers.insert("x-amzn-errortype", HeaderValue::from_static(body.header_value()));
+        headers.insert(
+            "x-amzn-errortype",
+            HeaderValue::from_static(body.header_value()),
+        );
         headers.insert("x-amzn-requestid", request_id());
         if let Some(retry) = body.retry_after_header()
             && let Ok(v) = HeaderValue::from_str(&retry)
@@ -78,7 +83,10 @@ impl IntoResponse for LogsApiError {
         let status = StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
         let mut resp = (status, self.0.to_json_string()).into_response();
         let headers = resp.headers_mut();
-        headers.insert("content-type", HeaderValue::from_static("application/x-amz-json-1.1"));
+        headers.insert(
+            "content-type",
+            HeaderValue::from_static("application/x-amz-json-1.1"),
+        );
         headers.insert("x-amzn-requestid", request_id());
         resp
     }

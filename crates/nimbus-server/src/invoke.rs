@@ -38,9 +38,14 @@ pub(crate) async fn invoke(
     let limit = parsed.invocation_type.payload_limit_bytes();
     let raw = match read_limited(&headers, body, limit).await {
         Ok(b) => b,
-        Err(BodyError::TooLarge) => return Err(ApiError(ErrorBody::invoke_payload_too_large(limit))),
+        Err(BodyError::TooLarge) => {
+            return Err(ApiError(ErrorBody::invoke_payload_too_large(limit)));
+        }
         Err(BodyError::Broken) => {
-            return Err(ApiError::new(ErrorCode::InvalidRequestContent, "The request body could not be read."));
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequestContent,
+                "The request body could not be read.",
+            ));
         }
     };
     let payload = Bytes::copy_from_slice(prepare_invoke_payload(&raw, parsed.invocation_type)?);
@@ -79,7 +84,10 @@ pub(crate) async fn invoke(
                 h.insert("x-amz-executed-version", v);
             }
             if result.function_error {
-                h.insert("x-amz-function-error", HeaderValue::from_static("Unhandled"));
+                h.insert(
+                    "x-amz-function-error",
+                    HeaderValue::from_static("Unhandled"),
+                );
             }
             if let Some(log) = result.log_result
                 && let Ok(v) = HeaderValue::from_str(&log)

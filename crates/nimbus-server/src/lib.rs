@@ -35,10 +35,22 @@ pub fn router(platform: Arc<Platform>) -> Router {
             "/2015-03-31/functions/{name}/configuration",
             get(control::get_function_configuration).put(control::update_function_configuration),
         )
-        .route("/2015-03-31/functions/{name}/code", axum::routing::put(control::update_function_code))
-        .route("/2015-03-31/functions/{name}/invocations", post(invoke::invoke))
-        .route("/2016-08-19/account-settings", get(control::account_settings))
-        .route("/2016-08-19/account-settings/", get(control::account_settings))
+        .route(
+            "/2015-03-31/functions/{name}/code",
+            axum::routing::put(control::update_function_code),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/invocations",
+            post(invoke::invoke),
+        )
+        .route(
+            "/2016-08-19/account-settings",
+            get(control::account_settings),
+        )
+        .route(
+            "/2016-08-19/account-settings/",
+            get(control::account_settings),
+        )
         .route("/nimbus/v1/code/{file}", get(control::download_code))
         .route("/", post(logs::dispatch))
         .fallback(control::unknown_operation)

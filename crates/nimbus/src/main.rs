@@ -1,1 +1,52 @@
-fn main() {}
+//! `nimbus`: the platform daemon (`nimbus serve`) and its command-line client.
+
+mod cli;
+mod client;
+mod serve;
+mod settings;
+mod zipdir;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nimbus",
+    version,
+    about = "Self-hosted serverless functions with AWS Lambda's semantics and APIs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve every API (Lambda control plane, Invoke, logs) on one listener.
+    Serve(settings::ServeArgs),
+    #[command(flatten)]
+    Client(cli::ClientCommand),
+}
+
+fn main() -> ExitCode {
+    // The sandbox spawner is this same binary re-executed; dispatch before anything else
+    // so it stays single-threaded.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == nimbus_sandbox::SPAWNER_ARG)
+    {
+        nimbus_sandbox::spawner_main();
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Client(command) => cli::run_client(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("nimbus: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -127,7 +127,9 @@ impl Settings {
         if let Some(region) = args.region.or(file.region) {
             let ok = !region.is_empty()
                 && region.len() <= 32
-                && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                && region
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !ok {
                 bail!("region must look like us-east-1, got {region:?}");
             }
@@ -147,7 +149,10 @@ impl Settings {
         }
         if let Some(n) = args.shell_pool.or(file.shell_pool) {
             if n > nimbus_sandbox::POOL_SIZE_MAX {
-                bail!("shell pool must be at most {}, got {n}", nimbus_sandbox::POOL_SIZE_MAX);
+                bail!(
+                    "shell pool must be at most {}, got {n}",
+                    nimbus_sandbox::POOL_SIZE_MAX
+                );
             }
             platform.shell_pool = n;
         }
@@ -176,10 +181,12 @@ impl Settings {
             let (id, path) = spec
                 .split_once('=')
                 .with_context(|| format!("--runtime expects ID=PATH, got {spec:?}"))?;
-            platform.runtime_paths.insert(id.to_string(), PathBuf::from(path));
+            platform
+                .runtime_paths
+                .insert(id.to_string(), PathBuf::from(path));
         }
         for (id, path) in &platform.runtime_paths {
-            if nimbus_platform::runtimes::Family::of(id).is_none() {
+            if nimbus_platform::runtimes::family_of(id).is_none() {
                 bail!("unknown runtime {id:?} in runtime paths");
             }
             if !path.is_absolute() {
@@ -206,7 +213,8 @@ fn load_file(explicit: Option<&Path>) -> anyhow::Result<FileSettings> {
             default
         }
     };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parse {}", path.display()))
 }
 
@@ -257,10 +265,20 @@ mod tests {
     fn bad_values_are_refused_with_a_reason() {
         let mut a = args();
         a.account_id = Some("12".into());
-        assert!(Settings::resolve(a).unwrap_err().to_string().contains("12 digits"));
+        assert!(
+            Settings::resolve(a)
+                .unwrap_err()
+                .to_string()
+                .contains("12 digits")
+        );
         let mut a = args();
         a.runtimes = vec!["java21=/usr/bin/java".into()];
-        assert!(Settings::resolve(a).unwrap_err().to_string().contains("unknown runtime"));
+        assert!(
+            Settings::resolve(a)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown runtime")
+        );
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("n.toml");
         std::fs::write(&file, "no_such_key = 1\n").expect("write");

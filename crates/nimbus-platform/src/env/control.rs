@@ -1,9 +1,8 @@
 //! Follows an environment's init over its control socket: `Started`, `Failed`, `Exited`,
 //! or the socket closing (the init died, e.g. killed).
 
-use nimbus_sandbox::protocol::{self, InitMessage};
-use std::os::fd::{AsRawFd, OwnedFd};
-use tokio::io::unix::AsyncFd;
+use nimbus_sandbox::protocol::InitMessage;
+use std::os::fd::OwnedFd;
 use tokio::sync::watch;
 
 /// What the platform knows about an environment's processes.
@@ -42,54 +41,53 @@ impl ProcState {
 pub(crate) fn follow(
     control: OwnedFd,
 ) -> std::io::Result<(watch::Receiver<ProcState>, tokio::task::JoinHandle<()>)> {
-    nimbus_sandbox::sys::set_nonblocking(control.as_raw_fd())?;
-    let fd = AsyncFd::new(control)?;
+    // A SOCK_SEQPACKET socket read through the datagram API: one recv, one whole message;
+    // 0 bytes means the init closed its end (we never send empty messages).
+    let std_socket = std::os::unix::net::UnixDatagram::from(control);
+    std_socket.set_nonblocking(true)?;
+    let socket = tokio::net::UnixDatagram::from_std(std_socket)?;
     let (tx, rx) = watch::channel(ProcState::Starting);
     let task = tokio::spawn(async move {
+        let mut buf = vec![0u8; nimbus_sandbox::protocol::MESSAGE_BYTES_MAX];
         loop {
-            let Ok(mut guard) = fd.readable().await else {
-                let _ = tx.send(ProcState::Gone);
-                return;
+            let n = match socket.recv(&mut buf).await {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => 0,
             };
-            match protocol::recv(fd.get_ref().as_raw_fd()) {
-                Ok(Some(msg)) => {
-                    let state = match msg.decode::<InitMessage>() {
-                        Ok(InitMessage::Started { .. }) => ProcState::Running,
-                        Ok(InitMessage::Failed { stage, errno, message }) => ProcState::Failed {
-                            stage,
-                            errno,
-                            message,
-                        },
-                        Ok(InitMessage::Exited { code, signal }) => ProcState::Exited { code, signal },
-                        Ok(InitMessage::Ready) => continue,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "unreadable message from a sandbox init");
-                            continue;
-                        }
-                    };
-                    let dead = state.is_dead();
-                    let _ = tx.send(state);
-                    if dead {
-                        return;
+            if n == 0 {
+                tx.send_if_modified(|s| {
+                    if s.is_dead() {
+                        false
+                    } else {
+                        *s = ProcState::Gone;
+                        true
                     }
+                });
+                return;
+            }
+            let state = match serde_json::from_slice::<InitMessage>(&buf[..n]) {
+                Ok(InitMessage::Started { .. }) => ProcState::Running,
+                Ok(InitMessage::Failed {
+                    stage,
+                    errno,
+                    message,
+                }) => ProcState::Failed {
+                    stage,
+                    errno,
+                    message,
+                },
+                Ok(InitMessage::Exited { code, signal }) => ProcState::Exited { code, signal },
+                Ok(InitMessage::Ready) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "unreadable message from a sandbox init");
+                    continue;
                 }
-                Ok(None) => {
-                    tx.send_if_modified(|s| {
-                        if s.is_dead() {
-                            false
-                        } else {
-                            *s = ProcState::Gone;
-                            true
-                        }
-                    });
-                    return;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => guard.clear_ready(),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => {
-                    let _ = tx.send(ProcState::Gone);
-                    return;
-                }
+            };
+            let dead = state.is_dead();
+            let _ = tx.send(state);
+            if dead {
+                return;
             }
         }
     });

@@ -6,9 +6,9 @@
 //! response is in the pipe by then, so START..END blocks hold exactly their own output.
 
 use crate::limits::{INVOCATION_LOG_BYTES_MAX, LOG_EVENT_BYTES_MAX, LOG_READ_CHUNK_BYTES};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
-use tokio::io::unix::AsyncFd;
+use tokio::net::unix::pipe;
 use tokio::sync::{mpsc, oneshot};
 
 /// One captured line (without its `\n`).
@@ -47,7 +47,10 @@ impl Buffer {
     }
 
     fn push_line(&mut self, line: &[u8], now_ms: i64) {
-        for chunk in line.chunks(LOG_EVENT_BYTES_MAX).chain(line.is_empty().then_some(&[][..])) {
+        for chunk in line
+            .chunks(LOG_EVENT_BYTES_MAX)
+            .chain(line.is_empty().then_some(&[][..]))
+        {
             if self.bytes + chunk.len() > INVOCATION_LOG_BYTES_MAX {
                 self.dropped_bytes += chunk.len() + 1;
                 continue;
@@ -91,8 +94,7 @@ pub(crate) struct LogPipe {
 impl LogPipe {
     /// Starts the reader task for `pipe` (the read end; made nonblocking here).
     pub(crate) fn start(pipe: OwnedFd) -> std::io::Result<(Self, tokio::task::JoinHandle<()>)> {
-        nimbus_sandbox::sys::set_nonblocking(pipe.as_raw_fd())?;
-        let fd = AsyncFd::new(pipe)?;
+        let fd = pipe::Receiver::from_owned_fd(pipe)?;
         let buffer = Arc::new(Mutex::new(Buffer::default()));
         // Drain requests are rare (one per phase); a tiny queue is plenty.
         let (drain, requests) = mpsc::channel(4);
@@ -116,7 +118,7 @@ impl LogPipe {
 }
 
 async fn read_loop(
-    fd: AsyncFd<OwnedFd>,
+    fd: pipe::Receiver,
     buffer: Arc<Mutex<Buffer>>,
     mut requests: mpsc::Receiver<oneshot::Sender<()>>,
 ) {
@@ -125,15 +127,17 @@ async fn read_loop(
     loop {
         tokio::select! {
             ready = fd.readable(), if open => {
-                let Ok(mut guard) = ready else { open = false; continue };
-                match read_available(fd.get_ref(), &mut chunk, &buffer) {
-                    ReadState::Open => guard.clear_ready(),
-                    ReadState::Closed => open = false,
+                if ready.is_err() {
+                    open = false;
+                    continue;
+                }
+                if let ReadState::Closed = read_available(&fd, &mut chunk, &buffer) {
+                    open = false;
                 }
             }
             request = requests.recv() => {
                 let Some(ack) = request else { return };
-                if open && matches!(read_available(fd.get_ref(), &mut chunk, &buffer), ReadState::Closed) {
+                if open && matches!(read_available(&fd, &mut chunk, &buffer), ReadState::Closed) {
                     open = false;
                 }
                 let _ = ack.send(());
@@ -148,9 +152,9 @@ enum ReadState {
 }
 
 /// Reads until the pipe would block (or is closed).
-fn read_available(fd: &OwnedFd, chunk: &mut [u8], buffer: &Mutex<Buffer>) -> ReadState {
+fn read_available(fd: &pipe::Receiver, chunk: &mut [u8], buffer: &Mutex<Buffer>) -> ReadState {
     loop {
-        match nimbus_sandbox::sys::read(fd, chunk) {
+        match fd.try_read(chunk) {
             Ok(0) => return ReadState::Closed,
             Ok(n) => {
                 let now = crate::clock::now_ms();
@@ -190,7 +194,11 @@ mod tests {
         let lines = b.take(2);
         let kept: usize = lines.iter().map(|l| l.message.len() + 1).sum();
         assert!(kept <= INVOCATION_LOG_BYTES_MAX + 200);
-        assert!(lines.last().is_some_and(|l| l.message.contains("bytes of output dropped")));
+        assert!(
+            lines
+                .last()
+                .is_some_and(|l| l.message.contains("bytes of output dropped"))
+        );
         // The cap is per invocation: the next one starts fresh.
         b.push_bytes(b"fresh\n", 3);
         assert_eq!(b.take(4).len(), 1);

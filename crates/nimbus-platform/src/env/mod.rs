@@ -16,7 +16,7 @@ use logpipe::{LogLine, LogPipe};
 use nimbus_sandbox::cgroup::EnvCgroup;
 use nimbus_sandbox::{EnvHandle, LaunchSpec, Sandboxes};
 use rapi::{Event, InitSignal, RuntimeApi, RuntimeReply};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{oneshot, watch};
 use tokio::task::AbortHandle;
@@ -78,7 +78,6 @@ pub(crate) struct Env {
     handle: Mutex<Option<EnvHandle>>,
     tasks: Vec<AbortHandle>,
     last_used: Mutex<Instant>,
-    invocations: AtomicU64,
     broken: AtomicBool,
 }
 
@@ -143,7 +142,6 @@ impl Env {
                 log_task.abort_handle(),
             ],
             last_used: Mutex::new(started_at),
-            invocations: AtomicU64::new(0),
             broken: AtomicBool::new(false),
         });
         Ok(Starting {
@@ -169,11 +167,6 @@ impl Env {
         self.last_used.lock().map(|t| *t).unwrap_or(self.created)
     }
 
-    /// Invocations served so far.
-    pub(crate) fn invocations(&self) -> u64 {
-        self.invocations.load(Ordering::Relaxed)
-    }
-
     /// Lines the runtime wrote since the last call.
     pub(crate) async fn take_logs(&self) -> Vec<LogLine> {
         self.logs.take().await
@@ -194,7 +187,10 @@ impl Env {
 
     /// OOM kills counted by the cgroup so far.
     pub(crate) fn oom_kills(&self) -> u64 {
-        self.cgroup.as_ref().and_then(EnvCgroup::oom_kills).unwrap_or(0)
+        self.cgroup
+            .as_ref()
+            .and_then(EnvCgroup::oom_kills)
+            .unwrap_or(0)
     }
 
     /// Applies the optional hard CPU cap (only after Init: a cap during Init makes small
@@ -230,7 +226,9 @@ impl Env {
             let result = tokio::task::spawn_blocking(move || handle.teardown()).await;
             match result {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!(env = %id, error = %e, "environment teardown incomplete"),
+                Ok(Err(e)) => {
+                    tracing::warn!(env = %id, error = %e, "environment teardown incomplete")
+                }
                 Err(e) => tracing::warn!(env = %id, error = %e, "environment teardown task failed"),
             }
         }
@@ -279,7 +277,6 @@ impl Env {
     /// Runs one invocation: hands the event to the runtime and waits for its reply, its
     /// death, or the timeout.
     pub(crate) async fn run(&self, inv: Invocation) -> RunResult {
-        self.invocations.fetch_add(1, Ordering::Relaxed);
         let deadline = Instant::now() + inv.timeout;
         let deadline_ms = crate::clock::now_ms() as u64 + inv.timeout.as_millis() as u64;
         let reply = self.rapi.deliver(Event {

@@ -16,6 +16,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot};
 
+/// Runtime API error types (lambda-compat §1.5).
+const ERROR_INVALID_REQUEST_ID: &str = "InvalidRequestID";
+const ERROR_REQUEST_ENTITY_TOO_LARGE: &str = "RequestEntityTooLarge";
+const ERROR_TRUNCATED_REQUEST: &str = "TruncatedHTTPRequest";
+const ERROR_INVALID_STATE_TRANSITION: &str = "InvalidStateTransition";
+
 /// An event on its way to the runtime.
 pub(crate) struct Event {
     pub request_id: String,
@@ -213,7 +219,7 @@ impl RuntimeApi {
             }
             _ => Err(json_error(
                 StatusCode::BAD_REQUEST,
-                rapi::ERROR_INVALID_REQUEST_ID,
+                ERROR_INVALID_REQUEST_ID,
                 "Invalid request ID",
             )),
         }
@@ -257,7 +263,7 @@ impl RuntimeApi {
                 self.complete(id, RuntimeReply::TooLarge { size });
                 json_error(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    rapi::ERROR_REQUEST_ENTITY_TOO_LARGE,
+                    ERROR_REQUEST_ENTITY_TOO_LARGE,
                     &format!(
                         "Exceeded maximum allowed payload size ({} bytes).",
                         rapi::RUNTIME_RESPONSE_BYTES_MAX
@@ -266,7 +272,7 @@ impl RuntimeApi {
             }
             Body::Broken => json_error(
                 StatusCode::BAD_REQUEST,
-                rapi::ERROR_TRUNCATED_REQUEST,
+                ERROR_TRUNCATED_REQUEST,
                 "The request body was cut short",
             ),
         }
@@ -277,22 +283,25 @@ impl RuntimeApi {
             return resp;
         }
         let header_type = header(&req, rapi::HEADER_FUNCTION_ERROR_TYPE);
-        let (error_type, body) = match read_body(req.into_body(), rapi::RUNTIME_RESPONSE_BYTES_MAX).await {
-            Body::Complete { body, .. } => normalise_error(header_type.as_deref(), body),
-            Body::TooLarge { .. } | Body::Broken => {
-                let t = "Runtime.Unknown".to_string();
-                let b = error_body(&t, "The runtime posted an unreadable error");
-                (t, b)
-            }
-        };
+        let (error_type, body) =
+            match read_body(req.into_body(), rapi::RUNTIME_RESPONSE_BYTES_MAX).await {
+                Body::Complete { body, .. } => normalise_error(header_type.as_deref(), body),
+                Body::TooLarge { .. } | Body::Broken => {
+                    let t = "Runtime.Unknown".to_string();
+                    let b = error_body(&t, "The runtime posted an unreadable error");
+                    (t, b)
+                }
+            };
         self.complete(id, RuntimeReply::Error { error_type, body });
         accepted()
     }
 
     async fn init_error(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let header_type = header(&req, rapi::HEADER_FUNCTION_ERROR_TYPE);
-        let Body::Complete { body, .. } = read_body(req.into_body(), rapi::RUNTIME_RESPONSE_BYTES_MAX).await else {
-            return json_error(StatusCode::BAD_REQUEST, rapi::ERROR_TRUNCATED_REQUEST, "bad body");
+        let Body::Complete { body, .. } =
+            read_body(req.into_body(), rapi::RUNTIME_RESPONSE_BYTES_MAX).await
+        else {
+            return json_error(StatusCode::BAD_REQUEST, ERROR_TRUNCATED_REQUEST, "bad body");
         };
         let (error_type, body) = normalise_error(header_type.as_deref(), body);
         let init = self.lock().init.take();
@@ -362,7 +371,11 @@ fn trailer_error(trailers: &Option<hyper::HeaderMap>) -> Option<(String, String)
     let error_type = t.get(rapi::HEADER_FUNCTION_ERROR_TYPE)?.to_str().ok()?;
     let message = t
         .get(rapi::HEADER_FUNCTION_ERROR_BODY)
-        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.as_bytes()).ok())
+        .and_then(|v| {
+            base64::engine::general_purpose::STANDARD
+                .decode(v.as_bytes())
+                .ok()
+        })
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
     Some((rapi::sanitize_error_type(Some(error_type)), message))
@@ -372,7 +385,8 @@ fn trailer_error(trailers: &Option<hyper::HeaderMap>) -> Option<(String, String)
 /// it is a JSON object (what Lambda returns); otherwise it is wrapped so clients always get
 /// valid JSON.
 fn normalise_error(header_type: Option<&str>, body: Bytes) -> (String, Bytes) {
-    let parsed: Option<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(&body).ok();
+    let parsed: Option<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(&body).ok();
     let body_type = parsed
         .as_ref()
         .and_then(|m| m.get("errorType"))
@@ -423,7 +437,10 @@ fn header(req: &Request<Incoming>, name: &str) -> Option<String> {
 }
 
 fn accepted() -> Response<Full<Bytes>> {
-    json_response(StatusCode::ACCEPTED, Bytes::from_static(b"{\"status\":\"OK\"}"))
+    json_response(
+        StatusCode::ACCEPTED,
+        Bytes::from_static(b"{\"status\":\"OK\"}"),
+    )
 }
 
 fn json_error(status: StatusCode, error_type: &str, message: &str) -> Response<Full<Bytes>> {
@@ -434,8 +451,10 @@ fn json_error(status: StatusCode, error_type: &str, message: &str) -> Response<F
 fn state_error(from: &str, to: &str) -> Response<Full<Bytes>> {
     json_error(
         StatusCode::FORBIDDEN,
-        rapi::ERROR_INVALID_STATE_TRANSITION,
-        &format!("State transition from {from} to {to} failed for runtime. Error: State transition is not allowed"),
+        ERROR_INVALID_STATE_TRANSITION,
+        &format!(
+            "State transition from {from} to {to} failed for runtime. Error: State transition is not allowed"
+        ),
     )
 }
 
@@ -465,7 +484,10 @@ mod tests {
         assert_eq!(t, "Runtime.Unknown");
         let v: serde_json::Value = serde_json::from_slice(&b).expect("valid json");
         assert_eq!(v["errorType"], "Runtime.Unknown");
-        let (t, b) = normalise_error(None, Bytes::from_static(br#"{"errorType":"ValueError","errorMessage":"x"}"#));
+        let (t, b) = normalise_error(
+            None,
+            Bytes::from_static(br#"{"errorType":"ValueError","errorMessage":"x"}"#),
+        );
         assert_eq!(t, "ValueError");
         assert_eq!(&b[..], br#"{"errorType":"ValueError","errorMessage":"x"}"#);
     }

@@ -1,0 +1,103 @@
+//! `nimbus serve`: start the sandbox layer (before any thread exists), then the async
+//! runtime, the store, the engine and the HTTP listener; print one line when ready; shut
+//! down cleanly on SIGINT/SIGTERM.
+
+use crate::settings::{ServeArgs, Settings};
+use anyhow::Context;
+use nimbus_platform::Platform;
+use nimbus_sandbox::Sandboxes;
+use nimbus_store::SqliteStore;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Log filter when neither `NIMBUS_LOG` nor `RUST_LOG` is set (sqlx logs every statement
+/// at debug).
+const LOG_FILTER_DEFAULT: &str = "info,sqlx=warn";
+/// How long in-flight requests may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::resolve(args)?;
+    init_tracing();
+    let data_dir = settings.platform.data_dir.clone();
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("create data dir {}", data_dir.display()))?;
+    // One server per data dir: a second one would corrupt nothing (SQLite locks) but would
+    // fight over sandboxes, code and scratch space.
+    let lock = std::fs::File::create(data_dir.join("nimbus.lock")).context("create lock file")?;
+    lock.try_lock()
+        .map_err(|_| anyhow::anyhow!("another nimbus server is using {}", data_dir.display()))?;
+    // The spawner must be started while this process is still single-threaded.
+    let sandboxes =
+        Arc::new(Sandboxes::start(settings.platform.sandbox_config()).context("start sandboxes")?);
+    let protections = sandboxes.protections().clone();
+    if !protections.not_enforced.is_empty() {
+        eprintln!(
+            "nimbus: WARNING: running with reduced isolation ({:?}); not enforced:",
+            protections.isolation
+        );
+        for item in &protections.not_enforced {
+            eprintln!("nimbus:   - {item}");
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("nimbus")
+        .build()
+        .context("start async runtime")?;
+    let result = runtime.block_on(serve(settings, sandboxes));
+    drop(lock);
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<()> {
+    let config = settings.platform;
+    let store = SqliteStore::open(&config.data_dir)
+        .await
+        .context("open store")?;
+    let platform = Platform::open(config.clone(), Arc::new(store), sandboxes)
+        .await
+        .context("start engine")?;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let app = nimbus_server::router(Arc::clone(&platform));
+    println!(
+        "nimbus: serving on http://{addr} (data dir {}, account {}, region {})",
+        config.data_dir.display(),
+        config.account_id,
+        config.region
+    );
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("shutting down");
+    };
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown);
+    let result = served.await;
+    // Stop environments even if in-flight requests linger.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, platform.shutdown()).await;
+    result.context("serve")
+}
+
+fn init_tracing() {
+    let filter = std::env::var("NIMBUS_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| LOG_FILTER_DEFAULT.to_string());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
+}
