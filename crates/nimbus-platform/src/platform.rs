@@ -93,7 +93,10 @@ impl Platform {
         .await??;
         crate::runtimes::install_bootstraps(&config.runtime_dir())
             .context("install runtime bootstraps")?;
-        let runtimes = Arc::new(RuntimeCatalog::new(config.runtime_paths.clone()));
+        let runtimes = Arc::new(RuntimeCatalog::new(
+            config.runtime_paths.clone(),
+            config.runtime_dir(),
+        ));
         let (logs, log_writer) = LogSink::start(Arc::clone(&store), config.log_retention_bytes);
         let platform = Arc::new(Self {
             admission: Admission::new(config.account_concurrency as usize),

@@ -26,7 +26,11 @@ pub(crate) fn argv(
             path(&py.path),
             // No `site`: host site-packages stay out, and startup is faster.
             "-S".into(),
-            path(&inside.runtime_dir.join(PYTHON_BOOTSTRAP_PATH)),
+            path(
+                &inside
+                    .runtime_dir
+                    .join(py.bootstrap.as_deref().unwrap_or(PYTHON_BOOTSTRAP_PATH)),
+            ),
         ],
         (Some(Family::Node { .. }), Some(node)) => {
             let memory = function.config.memory_mb;

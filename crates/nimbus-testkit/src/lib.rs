@@ -1,1 +1,354 @@
-//! placeholder
+//! Test support for Nimbus's end-to-end tests: a real `nimbus serve` process on an
+//! ephemeral port with a throw-away data directory, a blocking Lambda client over real HTTP,
+//! and deployment-package builders. Tests use the same wire APIs as users do.
+
+use base64::Engine;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a server may take to print its ready line.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Timeout of one HTTP call made by tests (invokes may run for tens of seconds).
+const HTTP_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A running `nimbus serve`.
+pub struct Server {
+    bin: PathBuf,
+    child: Option<Child>,
+    data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    args: Vec<String>,
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    /// Where the server's stderr goes (read it when a test fails).
+    pub log_path: PathBuf,
+}
+
+impl Server {
+    /// Starts `bin serve` with a fresh data directory and `args` appended.
+    pub fn start(bin: &Path, args: &[&str]) -> Server {
+        let temp = tempfile::Builder::new()
+            .prefix("nimbus-test-")
+            .tempdir()
+            .expect("create temp data dir");
+        let data_dir = temp.path().join("data");
+        let mut server = Server {
+            bin: bin.to_path_buf(),
+            child: None,
+            log_path: temp.path().join("server.log"),
+            data_dir,
+            _temp: Some(temp),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            endpoint: String::new(),
+        };
+        server.spawn();
+        server
+    }
+
+    /// The data directory (survives restarts).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)
+            .expect("open server log");
+        let mut child = Command::new(&self.bin)
+            .arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(&self.args)
+            .env("NIMBUS_LOG", "info,sqlx=warn,nimbus_platform=debug")
+            // The server exits when this pipe closes: when the test process ends, however.
+            .env("NIMBUS_EXIT_WITH_STDIN", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("spawn nimbus serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = tx.send(line);
+            }
+            // Keep draining so the server never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let line = rx.recv_timeout(START_TIMEOUT).unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("nimbus serve did not become ready; log:\n{}", self.log())
+        });
+        let endpoint = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("unexpected ready line {line:?}"))
+            .to_string();
+        self.endpoint = endpoint;
+        self.child = Some(child);
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Stops the server with SIGTERM and waits.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // Closing stdin is the server's shutdown signal in tests (NIMBUS_EXIT_WITH_STDIN).
+            drop(child.stdin.take());
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Kills the server with SIGKILL (no chance to clean up).
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same data directory (new port).
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Starts the server again after [`Server::kill9`].
+    pub fn start_again(&mut self) {
+        self.spawn();
+    }
+
+    /// A client for this server.
+    pub fn lambda(&self) -> Lambda {
+        Lambda::new(&self.endpoint)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A response as the test sees it.
+#[derive(Debug)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers (lower-case names).
+    pub headers: reqwest::header::HeaderMap,
+    /// Raw body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// Body as JSON (panics with the body when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// Body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// `X-Amzn-ErrorType`.
+    pub fn error_type(&self) -> Option<String> {
+        self.header("x-amzn-errortype")
+    }
+
+    /// The decoded `X-Amz-Log-Result`.
+    pub fn log_tail(&self) -> String {
+        self.header("x-amz-log-result")
+            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// A blocking client of the Lambda REST API (no signing: Nimbus accepts any caller).
+pub struct Lambda {
+    http: reqwest::blocking::Client,
+    endpoint: String,
+}
+
+impl Lambda {
+    /// For `endpoint` (`http://host:port`).
+    pub fn new(endpoint: &str) -> Lambda {
+        Lambda {
+            http: reqwest::blocking::Client::builder()
+                .timeout(HTTP_TIMEOUT)
+                .build()
+                .expect("http client"),
+            endpoint: endpoint.to_string(),
+        }
+    }
+
+    /// Any request.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.endpoint));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        let resp = req.send().expect("request");
+        Response {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body: resp.bytes().expect("body").to_vec(),
+        }
+    }
+
+    /// CreateFunction with the given zip and extra members merged into the body.
+    pub fn create(
+        &self,
+        name: &str,
+        runtime: &str,
+        handler: &str,
+        zip: &[u8],
+        extra: Value,
+    ) -> Response {
+        let mut body = json!({
+            "FunctionName": name,
+            "Runtime": runtime,
+            "Handler": handler,
+            "Role": "arn:aws:iam::000000000000:role/test",
+            "Code": { "ZipFile": base64::engine::general_purpose::STANDARD.encode(zip) },
+        });
+        if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            b.extend(extra);
+        }
+        self.request(
+            "POST",
+            "/2015-03-31/functions",
+            &[("content-type", "application/json")],
+            Some(serde_json::to_vec(&body).expect("json")),
+        )
+    }
+
+    /// Synchronous Invoke with `X-Amz-Log-Type: Tail`.
+    pub fn invoke(&self, name: &str, payload: &str) -> Response {
+        self.request(
+            "POST",
+            &format!("/2015-03-31/functions/{name}/invocations"),
+            &[("x-amz-log-type", "Tail")],
+            Some(payload.as_bytes().to_vec()),
+        )
+    }
+
+    /// GetFunction.
+    pub fn get(&self, name: &str) -> Response {
+        self.request("GET", &format!("/2015-03-31/functions/{name}"), &[], None)
+    }
+
+    /// DeleteFunction.
+    pub fn delete(&self, name: &str) -> Response {
+        self.request(
+            "DELETE",
+            &format!("/2015-03-31/functions/{name}"),
+            &[],
+            None,
+        )
+    }
+}
+
+/// A file in a test package.
+pub struct File<'a> {
+    /// Path inside the zip.
+    pub name: &'a str,
+    /// Contents.
+    pub data: &'a [u8],
+    /// Unix mode (0o755 for executables).
+    pub mode: u32,
+}
+
+/// Builds a deployment zip.
+pub fn zip(files: &[File<'_>]) -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for f in files {
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .unix_permissions(f.mode);
+        out.start_file(f.name, opts).expect("zip entry");
+        out.write_all(f.data).expect("zip write");
+    }
+    out.finish().expect("zip finish").into_inner()
+}
+
+/// A zip holding one Python file `app.py`.
+pub fn python_zip(source: &str) -> Vec<u8> {
+    zip(&[File {
+        name: "app.py",
+        data: source.as_bytes(),
+        mode: 0o644,
+    }])
+}
+
+/// A zip holding one Node file `index.js` (or `index.mjs` when `esm`).
+pub fn node_zip(source: &str, esm: bool) -> Vec<u8> {
+    zip(&[File {
+        name: if esm { "index.mjs" } else { "index.js" },
+        data: source.as_bytes(),
+        mode: 0o644,
+    }])
+}
+
+/// A zip whose `bootstrap` is the given executable file.
+pub fn bootstrap_zip(bootstrap: &[u8]) -> Vec<u8> {
+    zip(&[File {
+        name: "bootstrap",
+        data: bootstrap,
+        mode: 0o755,
+    }])
+}
+
+/// A unique function name for one test (names are global per server).
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}

@@ -69,6 +69,7 @@ async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<
         config.account_id,
         config.region
     );
+    let stdin_closed = watch_stdin();
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         let mut term =
@@ -82,6 +83,7 @@ async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
+            _ = stdin_closed => {}
         }
         tracing::info!("shutting down");
     };
@@ -90,6 +92,26 @@ async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<
     // Stop environments even if in-flight requests linger.
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, platform.shutdown()).await;
     result.context("serve")
+}
+
+/// With `NIMBUS_EXIT_WITH_STDIN=1`, the server shuts down when its stdin reaches EOF: a
+/// supervisor (or a test harness) that dies, even by SIGKILL, takes the server with it.
+fn watch_stdin() -> impl std::future::Future<Output = ()> {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    if std::env::var("NIMBUS_EXIT_WITH_STDIN").as_deref() == Ok("1") {
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut sink = [0u8; 256];
+            let mut stdin = std::io::stdin();
+            while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+            let _ = tx.send(());
+        });
+    } else {
+        std::mem::forget(tx);
+    }
+    async move {
+        let _ = rx.await;
+    }
 }
 
 fn init_tracing() {
