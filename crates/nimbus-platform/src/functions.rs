@@ -139,6 +139,7 @@ impl Platform {
         }
         let name = name_ref.name.clone();
         self.check_runtime_available(runtime.as_str()).await?;
+        let _no_gc = self.code_gc.read().await;
         let zip_b64 = req
             .code
             .as_ref()
@@ -640,9 +641,6 @@ impl Platform {
             } else if let Some(env) = self.pool.release(env, true) {
                 self.retire(env);
             }
-        }
-        if current.code.sha256_hex != latest.code.sha256_hex {
-            self.collect_garbage_code().await;
         }
         match version_row {
             Some(v) => Ok(self.render(&self.version_snapshot(&latest, &v))),

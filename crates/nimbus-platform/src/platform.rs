@@ -71,6 +71,9 @@ pub struct Platform {
     pub(crate) init_failures:
         Mutex<HashMap<String, (tokio::time::Instant, crate::invoke::InitFailure)>>,
     pub(crate) uploads: Semaphore,
+    /// Code garbage collection excludes writes that may reference a package: a write holds
+    /// it shared from storing the package until its row is committed; GC holds it exclusively.
+    pub(crate) code_gc: tokio::sync::RwLock<()>,
     pub(crate) stats: Stats,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     log_writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -112,6 +115,7 @@ impl Platform {
             versions: RwLock::new(HashMap::new()),
             init_failures: Mutex::new(HashMap::new()),
             uploads: Semaphore::new(CODE_UPLOADS_CONCURRENT_MAX),
+            code_gc: tokio::sync::RwLock::new(()),
             stats: Stats::default(),
             background: Mutex::new(Vec::new()),
             log_writer: Mutex::new(Some(log_writer)),
@@ -186,6 +190,7 @@ impl Platform {
     /// Removes code no function references (at start-up; later on delete/update when no
     /// environment still runs it).
     pub(crate) async fn collect_garbage_code(&self) {
+        let _exclusive = self.code_gc.write().await;
         let Ok(mut keep) = self.store.code_refs().await else {
             return;
         };
