@@ -810,7 +810,7 @@ fn decode_marker(marker: &str) -> Result<String, ControlError> {
             "Invalid Marker value.",
         ))
     };
-    if marker.len() % 2 != 0 || marker.len() > 2 * 256 {
+    if !marker.len().is_multiple_of(2) || marker.len() > 2 * 256 {
         return Err(bad());
     }
     let bytes: Result<Vec<u8>, _> = (0..marker.len())

@@ -702,7 +702,8 @@ fn signal_name(sig: i32) -> String {
 
 fn entrypoint_detail(runtime: &str, errno: Option<i32>, message: &str) -> String {
     match (crate::runtimes::family_of(runtime), errno) {
-        (Some(Family::Provided), Some(libc_enoent)) if libc_enoent == 2 => {
+        // ENOENT: no bootstrap in the package.
+        (Some(Family::Provided), Some(2)) => {
             "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".to_string()
         }
         (_, Some(13)) => "fork/exec /var/task/bootstrap: permission denied".to_string(),

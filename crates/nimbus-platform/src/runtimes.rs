@@ -336,10 +336,11 @@ fn probe(
     if !prefix.as_os_str().is_empty() && !prefix.starts_with("/usr") && prefix != Path::new("/") {
         mounts.push(prefix.clone());
     }
-    if !real.starts_with("/usr") && !mounts.iter().any(|m| real.starts_with(m)) {
-        if let Some(dir) = real.parent() {
-            mounts.push(dir.to_path_buf());
-        }
+    if !real.starts_with("/usr")
+        && !mounts.iter().any(|m| real.starts_with(m))
+        && let Some(dir) = real.parent()
+    {
+        mounts.push(dir.to_path_buf());
     }
     Ok(Interpreter {
         path: real,

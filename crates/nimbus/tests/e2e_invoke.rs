@@ -106,7 +106,7 @@ fn python_invoke_returns_the_result_context_and_lambda_logs() {
         "{tail}"
     );
     assert!(
-        lines.iter().any(|l| *l == "echo {'hello': 'world'}"),
+        lines.contains(&"echo {'hello': 'world'}"),
         "{tail}"
     );
     assert!(

@@ -210,18 +210,18 @@ impl RuntimeApi {
     }
 
     /// Checks that `id` is the invocation in flight.
-    fn check_current(&self, id: &str) -> Result<(), Response<Full<Bytes>>> {
+    fn check_current(&self, id: &str) -> Result<(), Box<Response<Full<Bytes>>>> {
         let inner = self.lock();
         match &inner.current {
             Some(c) if c.request_id == id => Ok(()),
             _ if inner.last_completed.as_deref() == Some(id) => {
-                Err(state_error("invoke-complete", "response"))
+                Err(Box::new(state_error("invoke-complete", "response")))
             }
-            _ => Err(json_error(
+            _ => Err(Box::new(json_error(
                 StatusCode::BAD_REQUEST,
                 ERROR_INVALID_REQUEST_ID,
                 "Invalid request ID",
-            )),
+            ))),
         }
     }
 
@@ -243,7 +243,7 @@ impl RuntimeApi {
 
     async fn response(&self, id: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {
         if let Err(resp) = self.check_current(id) {
-            return resp;
+            return *resp;
         }
         let content_type = header(&req, "content-type");
         match read_body(req.into_body(), rapi::RUNTIME_RESPONSE_BYTES_MAX).await {
@@ -280,7 +280,7 @@ impl RuntimeApi {
 
     async fn error(&self, id: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {
         if let Err(resp) = self.check_current(id) {
-            return resp;
+            return *resp;
         }
         let header_type = header(&req, rapi::HEADER_FUNCTION_ERROR_TYPE);
         let (error_type, body) =

@@ -41,10 +41,10 @@ pub fn processes_with_marker(marker: &str) -> Vec<u32> {
             let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
                 continue;
             };
-            if let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) {
-                if env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) {
-                    found.push(pid);
-                }
+            if let Ok(env) = std::fs::read(format!("/proc/{pid}/environ"))
+                && env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes())
+            {
+                found.push(pid);
             }
         }
     }
