@@ -216,7 +216,10 @@ impl Sandboxes {
                      filesystem, network and process table (not root)"
                         .to_string(),
                 );
-                not_enforced.push("memory, CPU and process limits (no cgroups)".to_string());
+                not_enforced.push(
+                    "memory, CPU and process limits, and Max Memory Used in REPORT (no cgroups)"
+                        .to_string(),
+                );
                 None
             }
             Isolation::Namespaces => match setup_cgroups() {

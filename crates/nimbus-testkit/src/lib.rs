@@ -17,6 +17,8 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(120);
 /// A running `nimbus serve`.
 pub struct Server {
     bin: PathBuf,
+    /// Run as this uid/gid (through `setpriv`) instead of as the test's user.
+    run_as: Option<u32>,
     child: Option<Child>,
     data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
@@ -30,13 +32,27 @@ pub struct Server {
 impl Server {
     /// Starts `bin serve` with a fresh data directory and `args` appended.
     pub fn start(bin: &Path, args: &[&str]) -> Server {
+        Self::start_with(bin, args, None)
+    }
+
+    /// Starts the server as an unprivileged user (uid = gid = `uid`, no supplementary
+    /// groups), to test the fallback without namespaces and cgroups. Needs root and `setpriv`.
+    pub fn start_unprivileged(bin: &Path, args: &[&str], uid: u32) -> Server {
+        Self::start_with(bin, args, Some(uid))
+    }
+
+    fn start_with(bin: &Path, args: &[&str], run_as: Option<u32>) -> Server {
         let temp = tempfile::Builder::new()
             .prefix("nimbus-test-")
             .tempdir()
             .expect("create temp data dir");
+        if let Some(uid) = run_as {
+            std::os::unix::fs::chown(temp.path(), Some(uid), Some(uid)).expect("chown temp dir");
+        }
         let data_dir = temp.path().join("data");
         let mut server = Server {
             bin: bin.to_path_buf(),
+            run_as,
             child: None,
             log_path: temp.path().join("server.log"),
             data_dir,
@@ -59,7 +75,19 @@ impl Server {
             .append(true)
             .open(&self.log_path)
             .expect("open server log");
-        let mut child = Command::new(&self.bin)
+        let mut command = match self.run_as {
+            Some(uid) => {
+                let mut c = Command::new("setpriv");
+                c.arg(format!("--reuid={uid}"))
+                    .arg(format!("--regid={uid}"))
+                    .arg("--clear-groups")
+                    .arg(&self.bin)
+                    .env("HOME", self.data_dir.parent().unwrap_or(Path::new("/tmp")));
+                c
+            }
+            None => Command::new(&self.bin),
+        };
+        let mut child = command
             .arg("serve")
             .arg("--listen")
             .arg("127.0.0.1:0")

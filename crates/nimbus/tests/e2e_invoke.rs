@@ -105,10 +105,7 @@ fn python_invoke_returns_the_result_context_and_lambda_logs() {
             .any(|l| l.starts_with("INIT_START Runtime Version: python:3.11")),
         "{tail}"
     );
-    assert!(
-        lines.contains(&"echo {'hello': 'world'}"),
-        "{tail}"
-    );
+    assert!(lines.contains(&"echo {'hello': 'world'}"), "{tail}");
     assert!(
         lines.contains(&format!("END RequestId: {request_id}").as_str()),
         "{tail}"
