@@ -312,6 +312,14 @@ impl Platform {
         req: UpdateFunctionConfigurationRequest,
     ) -> Result<FunctionConfiguration, ControlError> {
         let runtime = validate::validate_update_function_configuration(&req)?;
+        reject_unsupported(&Requested {
+            layers: req.layers.as_deref(),
+            vpc: req.vpc_config.as_ref(),
+            file_systems: req.file_system_configs.as_deref(),
+            image: req.image_config.as_ref(),
+            snap_start: req.snap_start.as_ref(),
+            code_signing: None,
+        })?;
         let name = self.unqualified_name(function)?;
         let current = self.latest_or_404(&name)?;
         check_revision(&current, req.revision_id.as_deref())?;
@@ -766,6 +774,52 @@ impl Platform {
             ..FunctionConfiguration::default()
         }
     }
+}
+
+/// Members of a request that name features Nimbus does not implement yet.
+struct Requested<'a> {
+    layers: Option<&'a [String]>,
+    vpc: Option<&'a nimbus_api::function::VpcConfig>,
+    file_systems: Option<&'a [nimbus_api::function::FileSystemConfig]>,
+    image: Option<&'a nimbus_api::function::ImageConfig>,
+    snap_start: Option<&'a nimbus_api::function::SnapStart>,
+    code_signing: Option<&'a str>,
+}
+
+/// Refuses features that would otherwise be accepted and silently not honoured.
+fn reject_unsupported(r: &Requested<'_>) -> Result<(), ControlError> {
+    let unsupported = |what: &str| -> Result<(), ControlError> {
+        Err(
+            ValidationFailure::invalid_parameter(format!("{what} is not supported by Nimbus yet."))
+                .into(),
+        )
+    };
+    if r.layers.is_some_and(|l| !l.is_empty()) {
+        return unsupported("Layers");
+    }
+    if r.vpc.is_some_and(|v| {
+        v.subnet_ids.as_ref().is_some_and(|s| !s.is_empty())
+            || v.security_group_ids.as_ref().is_some_and(|s| !s.is_empty())
+    }) {
+        return unsupported("VpcConfig (functions have no network access)");
+    }
+    if r.file_systems.is_some_and(|f| !f.is_empty()) {
+        return unsupported("FileSystemConfigs");
+    }
+    if r.image.is_some_and(|i| {
+        i.entry_point.is_some() || i.command.is_some() || i.working_directory.is_some()
+    }) {
+        return unsupported("ImageConfig (container images)");
+    }
+    if r.snap_start
+        .is_some_and(|s| s.apply_on.as_deref().is_some_and(|a| a != "None"))
+    {
+        return unsupported("SnapStart");
+    }
+    if r.code_signing.is_some_and(|c| !c.is_empty()) {
+        return unsupported("CodeSigningConfigArn");
+    }
+    Ok(())
 }
 
 fn to_json(stored: &StoredFunction) -> Result<String, ControlError> {
