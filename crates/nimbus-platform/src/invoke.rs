@@ -324,7 +324,7 @@ impl Platform {
                 (None, false) => "success",
             },
         );
-        self.logs.emit(&group, &stream, log.lines());
+        self.logs.emit(&group, &stream, log.take_unemitted());
         if let Some(env) = env {
             let current = self
                 .cached(&function.name)
@@ -545,12 +545,11 @@ impl Platform {
         ))
     }
 
-    /// Writes what is in `log` so far to the environment's stream and clears it (used when an
-    /// environment is abandoned before the invocation's own stream is known).
+    /// Writes what is in `log` so far to the environment's stream (used when an environment
+    /// is abandoned before the invocation's own stream is known).
     fn emit_stream(&self, function: &FunctionVersion, env: &Env, log: &mut InvocationLog) {
         self.logs
-            .emit(&function.log_group(), &env.stream, log.lines());
-        *log = InvocationLog::default();
+            .emit(&function.log_group(), &env.stream, log.take_unemitted());
     }
 
     async fn start_env(

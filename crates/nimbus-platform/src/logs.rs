@@ -101,6 +101,8 @@ pub fn billed_ms(duration_ms: f64) -> u64 {
 #[derive(Debug, Default)]
 pub struct InvocationLog {
     lines: Vec<LogLine>,
+    /// Lines before this index were already written to a log stream.
+    emitted: usize,
 }
 
 impl InvocationLog {
@@ -117,9 +119,12 @@ impl InvocationLog {
         self.lines.extend(lines);
     }
 
-    /// All lines.
-    pub fn lines(&self) -> &[LogLine] {
-        &self.lines
+    /// Lines not yet written to a stream; marks them written. (An abandoned first Init
+    /// attempt writes its lines to its own stream; the tail still shows every line.)
+    pub fn take_unemitted(&mut self) -> &[LogLine] {
+        let from = self.emitted;
+        self.emitted = self.lines.len();
+        &self.lines[from..]
     }
 
     /// Base64 of the last [`TAIL_BYTES`] of the log text (`X-Amz-Log-Result`).

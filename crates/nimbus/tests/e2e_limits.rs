@@ -552,3 +552,47 @@ fn a_crashing_bootstrap_is_not_respawned_in_a_loop() {
     );
     l.delete(&name);
 }
+
+#[test]
+fn init_past_ten_seconds_is_retried_inside_the_invocation() {
+    // A custom runtime that takes 12 s before its first /next: the 10 s Init cap ends the
+    // first attempt (INIT_REPORT Status: timeout), Init is retried inside the invocation,
+    // and the function timeout (3 s) ends that one: Sandbox.Timedout.
+    let l = lambda();
+    let name = unique("slow-init");
+    let marker = unique("m");
+    let bootstrap = b"#!/bin/sh\nsleep 12\nexit 0\n";
+    let extra = with(marker_env(&marker), json!({ "Timeout": 3 }));
+    assert_eq!(
+        l.create(
+            &name,
+            "provided.al2023",
+            "x",
+            &bootstrap_zip(bootstrap),
+            extra
+        )
+        .status,
+        201
+    );
+    let started = Instant::now();
+    let r = l.invoke(&name, "{}");
+    let took = started.elapsed();
+    assert_eq!(
+        r.json()["errorType"],
+        json!("Sandbox.Timedout"),
+        "{}",
+        r.text()
+    );
+    assert!(
+        took >= Duration::from_secs(13) && took < Duration::from_secs(16),
+        "took {took:?}"
+    );
+    let tail = r.log_tail();
+    assert!(tail.contains("\tPhase: init\tStatus: timeout"), "{tail}");
+    assert!(tail.contains("\tPhase: invoke\tStatus: timeout"), "{tail}");
+    assert!(
+        wait_gone(&marker, Duration::from_secs(2)).is_empty(),
+        "both attempts were killed"
+    );
+    l.delete(&name);
+}
