@@ -291,6 +291,8 @@ impl Platform {
         let name = self.unqualified_name(function)?;
         let current = self.latest_or_404(&name)?;
         check_revision(&current, req.revision_id.as_deref())?;
+        // No code GC between storing the package and committing the row that references it.
+        let no_gc = self.code_gc.read().await;
         let code = self
             .store_code(req.zip_file.as_deref().unwrap_or_default())
             .await?;
@@ -301,8 +303,15 @@ impl Platform {
         if let Some(a) = &req.architectures {
             config.architectures = a.clone();
         }
-        self.write_latest(&current, config, code, req.publish.unwrap_or(false))
-            .await
+        let written = self
+            .write_latest(&current, config, code, req.publish.unwrap_or(false))
+            .await;
+        drop(no_gc);
+        if written.is_ok() {
+            // The previous package may now be unreferenced.
+            self.collect_garbage_code().await;
+        }
+        written
     }
 
     /// UpdateFunctionConfiguration.

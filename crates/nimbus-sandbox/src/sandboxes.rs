@@ -202,6 +202,8 @@ impl Sandboxes {
     pub fn start(config: SandboxConfig) -> io::Result<Self> {
         let spawner = SpawnerHandle::start(&config.spawner_exe)?;
         std::fs::create_dir_all(&config.run_dir)?;
+        // Shells bind it before the platform has written the bootstraps into it.
+        std::fs::create_dir_all(&config.runtime_dir)?;
         let root = sys::geteuid() == 0;
         let isolation = if root && !config.force_process_isolation {
             Isolation::Namespaces

@@ -42,10 +42,14 @@ impl Server {
     }
 
     fn start_with(bin: &Path, args: &[&str], run_as: Option<u32>) -> Server {
+        sweep_stale_dirs();
         let temp = tempfile::Builder::new()
-            .prefix("nimbus-test-")
+            .prefix(TEMP_PREFIX)
             .tempdir()
             .expect("create temp data dir");
+        // Servers shared through statics are never dropped; record who owns this directory
+        // so a later test run can remove it once both processes are gone.
+        std::fs::write(temp.path().join(OWNER_FILE), std::process::id().to_string()).expect("owner file");
         if let Some(uid) = run_as {
             std::os::unix::fs::chown(temp.path(), Some(uid), Some(uid)).expect("chown temp dir");
         }
@@ -122,6 +126,9 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected ready line {line:?}"))
             .to_string();
         self.endpoint = endpoint;
+        if let Some(dir) = self.data_dir.parent() {
+            let _ = std::fs::write(dir.join(SERVER_FILE), child.id().to_string());
+        }
         self.child = Some(child);
     }
 
@@ -175,6 +182,33 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+const TEMP_PREFIX: &str = "nimbus-test-";
+const OWNER_FILE: &str = "owner.pid";
+const SERVER_FILE: &str = "server.pid";
+
+/// Removes temp directories of earlier test runs whose test process and server are gone.
+fn sweep_stale_dirs() {
+    let alive = |path: &Path| {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok())
+            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+    };
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_ours = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX);
+        if !is_ours || !path.join(OWNER_FILE).exists() {
+            continue;
+        }
+        if !alive(&path.join(OWNER_FILE)) && !alive(&path.join(SERVER_FILE)) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
     }
 }
 
