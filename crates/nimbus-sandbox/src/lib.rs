@@ -14,6 +14,7 @@ pub mod etc;
 pub mod protocol;
 mod sandboxes;
 pub mod scratch;
+pub mod seccomp;
 mod shell;
 pub mod spawner;
 pub mod sys;

@@ -142,10 +142,14 @@ fn run(spec: &ShellSpec) -> Result<i32, InitMessage> {
         enter_root(rootfs, &go).stage("enter root")?;
         sys::sethostname(&rootfs.hostname).stage("hostname")?;
     }
-    let runtime_pid = start_runtime(&go)?;
+    // Built before the fork: the runtime child must only apply it.
+    let filters = crate::seccomp::Filters::build()
+        .map_err(|e| failed("seccomp", std::io::Error::other(e)))?;
+    let runtime_pid = start_runtime(&go, &filters)?;
     protocol::send(CONTROL_FD, &InitMessage::Started { pid: runtime_pid }, &[])
         .stage("report started")?;
     become_unprivileged_init(spec.isolation).stage("drop init privileges")?;
+    filters.apply().stage("init seccomp")?;
     reap_until_runtime_exits(runtime_pid)
 }
 
@@ -321,7 +325,7 @@ fn enter_root(rootfs: &RootfsSpec, go: &Go) -> io::Result<()> {
 }
 
 /// Forks the runtime process; returns its pid once `execve` succeeded.
-fn start_runtime(go: &Go) -> Result<i32, InitMessage> {
+fn start_runtime(go: &Go, filters: &crate::seccomp::Filters) -> Result<i32, InitMessage> {
     let to_c = |s: &str| CString::new(s).map_err(|_| io::Error::other("NUL byte in argv/envp"));
     let argv: Vec<CString> = go
         .argv
@@ -344,7 +348,7 @@ fn start_runtime(go: &Go) -> Result<i32, InitMessage> {
     match sys::fork().stage("fork runtime")? {
         None => {
             drop(status_read);
-            let err = exec_runtime(go, &program, &argv, &envp);
+            let err = exec_runtime(go, filters, &program, &argv, &envp);
             sys::write_i32(
                 status_write.as_raw_fd(),
                 err.raw_os_error().unwrap_or(libc::EIO),
@@ -370,7 +374,13 @@ fn start_runtime(go: &Go) -> Result<i32, InitMessage> {
 }
 
 /// In the forked child: drop every privilege and exec. Returns only on failure.
-fn exec_runtime(go: &Go, program: &CString, argv: &[CString], envp: &[CString]) -> io::Error {
+fn exec_runtime(
+    go: &Go,
+    filters: &crate::seccomp::Filters,
+    program: &CString,
+    argv: &[CString],
+    envp: &[CString],
+) -> io::Error {
     let result = (|| -> io::Result<()> {
         sys::setsid()?;
         sys::set_oom_score_adj(0)?;
@@ -382,6 +392,7 @@ fn exec_runtime(go: &Go, program: &CString, argv: &[CString], envp: &[CString]) 
             sys::switch_user(go.uid, go.gid)?;
         }
         sys::set_no_new_privs()?;
+        filters.apply()?;
         Ok(())
     })();
     match result {

@@ -30,6 +30,10 @@ fn main() {
         ),
         ("network_is_loopback_only", network_is_loopback_only),
         (
+            "dangerous_syscalls_are_denied",
+            dangerous_syscalls_are_denied,
+        ),
+        (
             "tmp_is_disk_backed_and_capped",
             tmp_is_disk_backed_and_capped,
         ),
@@ -213,6 +217,62 @@ fn runs_unprivileged_in_a_private_root(h: &Harness) -> Result<(), String> {
     check(procs <= 4, "only the sandbox's own processes in /proc", out)?;
     let cg = launched.handle.cgroup().ok_or("cgroup missing")?;
     let _ = cg;
+    teardown(launched)
+}
+
+fn dangerous_syscalls_are_denied(h: &Harness) -> Result<(), String> {
+    // Each probe calls the raw syscall through libc and prints the errno (0 = allowed).
+    let script = r#"exec python3 -S -c '
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+def call(name, nr, *args):
+    r = libc.syscall(nr, *[ctypes.c_long(a) for a in args])
+    print(name, 0 if r >= 0 else ctypes.get_errno())
+call("unshare_user", 272, 0x10000000)
+call("unshare_fs", 272, 0x00000200)
+call("clone_newuser", 56, 0x10000000 | 17, 0, 0, 0, 0)
+call("mount", 165, 0, 0, 0, 0, 0)
+call("io_uring_setup", 425, 1, 0)
+call("bpf", 321, 0, 0, 0)
+call("keyctl", 250, 0, 0, 0)
+call("perf_event_open", 298, 0, 0, 0, 0, 0)
+call("userfaultfd", 323, 0)
+call("ptrace", 101, 0, 1, 0, 0)
+call("clone3", 435, 0, 0)
+call("getpid", 39)
+print("status", [l.split()[1] for l in open("/proc/self/status") if l.startswith("Seccomp:")][0])
+'"#;
+    let (run, launched) = h.run(script, 128, 512)?;
+    let out = &run.output;
+    for denied in [
+        "unshare_user 1",
+        "unshare_fs 1",
+        "clone_newuser 1",
+        "mount 1",
+        "io_uring_setup 1",
+        "bpf 1",
+        "keyctl 1",
+        "perf_event_open 1",
+        "userfaultfd 1",
+        "ptrace 1",
+        "clone3 38",
+    ] {
+        check(
+            out.lines().any(|l| l == denied),
+            &format!("expected `{denied}` (EPERM=1, ENOSYS=38)"),
+            out,
+        )?;
+    }
+    check(
+        out.lines().any(|l| l == "getpid 0"),
+        "ordinary syscalls work",
+        out,
+    )?;
+    check(
+        out.lines().any(|l| l == "status 2"),
+        "Seccomp: 2 (filter mode)",
+        out,
+    )?;
     teardown(launched)
 }
 

@@ -956,6 +956,13 @@ async fn readers_always_see_the_latest_commit() {
         let refs = store.code_refs().await.unwrap();
         assert!(refs.contains(&format!("code{i}")), "round {i}: {refs:?}");
         assert!(refs.contains(&format!("vcode{i}")), "round {i}: {refs:?}");
-        assert!(store.get_function(&format!("f{i}")).await.unwrap().is_some(), "round {i}");
+        assert!(
+            store
+                .get_function(&format!("f{i}"))
+                .await
+                .unwrap()
+                .is_some(),
+            "round {i}"
+        );
     }
 }

@@ -49,7 +49,8 @@ impl Server {
             .expect("create temp data dir");
         // Servers shared through statics are never dropped; record who owns this directory
         // so a later test run can remove it once both processes are gone.
-        std::fs::write(temp.path().join(OWNER_FILE), std::process::id().to_string()).expect("owner file");
+        std::fs::write(temp.path().join(OWNER_FILE), std::process::id().to_string())
+            .expect("owner file");
         if let Some(uid) = run_as {
             std::os::unix::fs::chown(temp.path(), Some(uid), Some(uid)).expect("chown temp dir");
         }
