@@ -204,6 +204,11 @@ impl Sandboxes {
         std::fs::create_dir_all(&config.run_dir)?;
         // Shells bind it before the platform has written the bootstraps into it.
         std::fs::create_dir_all(&config.runtime_dir)?;
+        // Per-environment TMPDIRs of a previous run (process isolation) are garbage now.
+        let stale_tmp = config.run_dir.join("tmp-dirs");
+        if stale_tmp.exists() {
+            let _ = std::fs::remove_dir_all(&stale_tmp);
+        }
         let root = sys::geteuid() == 0;
         let isolation = if root && !config.force_process_isolation {
             Isolation::Namespaces
