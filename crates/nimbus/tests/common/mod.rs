@@ -3,8 +3,11 @@
 #![allow(dead_code)]
 
 use nimbus_testkit::{Lambda, Server};
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// The `nimbus` binary under test.
 pub fn bin() -> &'static Path {
@@ -49,4 +52,76 @@ pub fn processes_with_marker(marker: &str) -> Vec<u32> {
         }
     }
     found
+}
+
+
+/// The repository root (this crate is `<root>/crates/nimbus`).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+/// What a finished command printed.
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+/// Runs `cmd` to completion with stdout and stderr captured, killing it (and failing the
+/// test) if it is still running after `limit`: a hung child must not hang the test run.
+pub fn run_with_deadline(mut cmd: Command, what: &str, limit: Duration) -> Finished {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let stdout = drain(&mut child, true);
+    let stderr = drain(&mut child, false);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{what} did not finish within {limit:?}; killed it.\nstdout:\n{}\nstderr:\n{}",
+                stdout.join().unwrap_or_default(),
+                stderr.join().unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Finished {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Reads one of the child's pipes to the end on a thread (so it never blocks on a full pipe).
+fn drain(child: &mut Child, stdout: bool) -> std::thread::JoinHandle<String> {
+    let mut pipe: Box<dyn Read + Send> = if stdout {
+        Box::new(child.stdout.take().expect("stdout piped"))
+    } else {
+        Box::new(child.stderr.take().expect("stderr piped"))
+    };
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+}
+
+/// The last `n` lines of `text`.
+pub fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
