@@ -228,10 +228,13 @@ impl Platform {
     }
 
     /// ListFunctions (`$LATEST` of each function, by name; `Marker` is the last name seen).
+    /// With `all_versions` (`FunctionVersion=ALL`) each function's published versions follow
+    /// its `$LATEST`; a page then holds `MaxItems` functions, with their versions.
     pub async fn list_functions(
         &self,
         marker: Option<&str>,
         max_items: Option<&str>,
+        all_versions: bool,
     ) -> Result<ListFunctionsResponse, ControlError> {
         let page = match max_items {
             Some(raw) => validate::parse_max_items(raw)?.min(limits::LIST_PAGE_MAX as i64) as usize,
@@ -248,6 +251,7 @@ impl Platform {
             .map_err(|e| ControlError::store("could not list functions", e))?;
         let more = rows.len() > page;
         let mut functions = Vec::new();
+        let mut last_name: Option<String> = None;
         for row in rows.into_iter().take(page) {
             let f = self
                 .snapshot(
@@ -259,19 +263,22 @@ impl Platform {
                     row.modified_ms,
                 )
                 .map_err(|e| ControlError::service("stored function is unreadable", e))?;
-            let mut c = self.render(&f);
-            // ListFunctions items carry no state fields (as Lambda's).
-            c.state = None;
-            c.state_reason = None;
-            c.state_reason_code = None;
-            c.last_update_status = None;
-            functions.push(c);
+            let name = f.name.clone();
+            functions.push(list_item(self.render(&f)));
+            if all_versions {
+                let versions = self
+                    .store
+                    .list_versions(&name, None, VERSIONS_PER_FUNCTION_LISTED_MAX)
+                    .await
+                    .map_err(|e| ControlError::store("could not list versions", e))?;
+                for v in versions {
+                    functions.push(list_item(self.render(&self.version_snapshot(&f, &v))));
+                }
+            }
+            last_name = Some(name);
         }
         let next_marker = if more {
-            functions
-                .last()
-                .and_then(|c| c.function_name.as_deref())
-                .map(encode_marker)
+            last_name.as_deref().map(encode_marker)
         } else {
             None
         };
@@ -783,6 +790,18 @@ impl Platform {
             ..FunctionConfiguration::default()
         }
     }
+}
+
+/// Versions listed per function by `ListFunctions(FunctionVersion=ALL)` (bounds one page).
+const VERSIONS_PER_FUNCTION_LISTED_MAX: u32 = 1_000;
+
+/// ListFunctions items carry no state fields (as Lambda's).
+fn list_item(mut c: FunctionConfiguration) -> FunctionConfiguration {
+    c.state = None;
+    c.state_reason = None;
+    c.state_reason_code = None;
+    c.last_update_status = None;
+    c
 }
 
 /// Members of a request that name features Nimbus does not implement yet.

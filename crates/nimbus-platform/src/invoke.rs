@@ -368,7 +368,7 @@ impl Platform {
             RunResult::Reply(RuntimeReply::TooLarge { size }) => {
                 let message = format!(
                     "Response payload size ({size} bytes) exceeded maximum allowed payload size ({} bytes).",
-                    nimbus_api::limits::SYNC_PAYLOAD_BYTES_MAX
+                    nimbus_api::runtime_api::RUNTIME_RESPONSE_BYTES_MAX
                 );
                 Outcome {
                     body: error_body("Function.ResponseSizeTooLarge", &message),

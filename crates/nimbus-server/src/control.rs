@@ -132,7 +132,11 @@ pub(crate) async fn list_functions(
         ));
     }
     let page = p
-        .list_functions(q.marker.as_deref(), q.max_items.as_deref())
+        .list_functions(
+            q.marker.as_deref(),
+            q.max_items.as_deref(),
+            q.function_version.as_deref() == Some("ALL"),
+        )
         .await?;
     Ok(json(StatusCode::OK, &page))
 }

@@ -54,7 +54,6 @@ pub fn processes_with_marker(marker: &str) -> Vec<u32> {
     found
 }
 
-
 /// The repository root (this crate is `<root>/crates/nimbus`).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
