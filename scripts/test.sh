@@ -15,5 +15,6 @@ VENV="${NIMBUS_TEST_VENV:-$REPO/.venv}"
 export NIMBUS_TEST_VENV="$VENV"
 export NIMBUS_RIC_DIR="${NIMBUS_RIC_DIR:-$VENV/lambda-ric}"
 
-echo "test.sh: cargo test --workspace $*"
-exec cargo test --workspace "$@"
+echo "test.sh: cargo test --workspace --no-fail-fast $*"
+# --no-fail-fast: one failing test binary must not hide the others' results.
+exec cargo test --workspace --no-fail-fast "$@"

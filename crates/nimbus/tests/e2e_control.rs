@@ -73,26 +73,6 @@ fn function_lifecycle_has_lambdas_shapes() {
     let rev1 = c["RevisionId"].as_str().unwrap_or_default().to_string();
     assert_eq!(rev1.len(), 36);
 
-    let all = l
-        .request(
-            "GET",
-            "/2015-03-31/functions?FunctionVersion=ALL",
-            &[],
-            None,
-        )
-        .json();
-    let versions: Vec<String> = all["Functions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f["FunctionName"] == name.as_str())
-        .filter_map(|f| f["Version"].as_str().map(str::to_string))
-        .collect();
-    assert_eq!(
-        versions,
-        ["$LATEST", "1", "2"],
-        "FunctionVersion=ALL lists versions"
-    );
     let got = l.get(&name).json();
     assert_eq!(got["Configuration"]["RevisionId"], json!(rev1));
     assert_eq!(got["Code"]["RepositoryType"], json!("S3"));
@@ -451,6 +431,26 @@ fn publish_creates_immutable_versions() {
     assert_eq!(r.text(), "\"two\"");
     assert_eq!(r.header("x-amz-executed-version").as_deref(), Some("2"));
     assert_eq!(l.invoke(&name, "{}").text(), "\"three\"");
+    let all = l
+        .request(
+            "GET",
+            "/2015-03-31/functions?FunctionVersion=ALL",
+            &[],
+            None,
+        )
+        .json();
+    let versions: Vec<String> = all["Functions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["FunctionName"] == name.as_str())
+        .filter_map(|f| f["Version"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        versions,
+        ["$LATEST", "1", "2"],
+        "FunctionVersion=ALL lists versions"
+    );
     let got = l
         .request(
             "GET",
