@@ -658,13 +658,9 @@ impl Platform {
         self.cache_put(Arc::clone(&latest));
         drop(_writes);
         // Idle environments of the old revision are never reused; busy ones are retired when
-        // their invocation ends.
-        for env in self.pool.collect_function(&latest.name) {
-            if env.function.version == "$LATEST" {
-                self.retire(env);
-            } else if let Some(env) = self.pool.release(env, true) {
-                self.retire(env);
-            }
+        // their invocation ends. Published versions are immutable: their environments stay.
+        for env in self.pool.collect_version(&latest.name, "$LATEST") {
+            self.retire(env);
         }
         match version_row {
             Some(v) => Ok(self.render(&self.version_snapshot(&latest, &v))),

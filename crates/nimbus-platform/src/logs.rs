@@ -145,6 +145,7 @@ impl InvocationLog {
 #[derive(Clone)]
 pub struct LogSink {
     tx: mpsc::Sender<NewLogEvent>,
+    flush: mpsc::Sender<tokio::sync::oneshot::Sender<()>>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -156,14 +157,25 @@ impl LogSink {
         retention_bytes: i64,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(LOG_QUEUE_EVENTS_MAX);
-        let task = tokio::spawn(write_loop(store, rx, retention_bytes));
+        // Flushes are rare (shutdown, tests); a small queue is plenty.
+        let (flush, flushes) = mpsc::channel(4);
+        let task = tokio::spawn(write_loop(store, rx, flushes, retention_bytes));
         (
             Self {
                 tx,
+                flush,
                 dropped: Arc::new(AtomicU64::new(0)),
             },
             task,
         )
+    }
+
+    /// Waits until every event queued before the call is stored.
+    pub async fn flush(&self) {
+        let (ack, done) = tokio::sync::oneshot::channel();
+        if self.flush.send(ack).await.is_ok() {
+            let _ = done.await;
+        }
     }
 
     /// Queues lines of one stream.
@@ -193,38 +205,57 @@ impl LogSink {
 async fn write_loop(
     store: Arc<dyn Store>,
     mut rx: mpsc::Receiver<NewLogEvent>,
+    mut flushes: mpsc::Receiver<tokio::sync::oneshot::Sender<()>>,
     retention_bytes: i64,
 ) {
     let mut touched: HashSet<String> = HashSet::new();
     let mut last_trim = tokio::time::Instant::now();
     let mut batch = Vec::with_capacity(LOG_BATCH_EVENTS_MAX);
     loop {
-        // Wait for the first event, then gather more for a short while.
-        match rx.recv().await {
-            Some(event) => batch.push(event),
-            None => return,
+        // Wait for the first event (or a flush request), then gather more for a short while.
+        let mut ack = None;
+        tokio::select! {
+            event = rx.recv() => match event {
+                Some(event) => batch.push(event),
+                None => return,
+            },
+            request = flushes.recv() => match request {
+                Some(a) => ack = Some(a),
+                None => return,
+            },
         }
         let deadline = tokio::time::Instant::now() + LOG_FLUSH_INTERVAL;
         let mut closed = false;
         while batch.len() < LOG_BATCH_EVENTS_MAX {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(event)) => batch.push(event),
-                Ok(None) => {
-                    closed = true;
-                    break;
+            // A flush takes what is queued now without waiting for more.
+            let next = if ack.is_some() {
+                rx.try_recv().ok()
+            } else {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(event)) => Some(event),
+                    Ok(None) => {
+                        closed = true;
+                        None
+                    }
+                    Err(_) => None,
                 }
-                Err(_) => break,
+            };
+            match next {
+                Some(event) => batch.push(event),
+                None => break,
             }
         }
-        for event in &batch {
-            if !touched.contains(&event.group) {
-                touched.insert(event.group.clone());
+        write_batch(&store, &mut batch, &mut touched).await;
+        if ack.is_some() {
+            // Everything queued before the flush request: keep writing until empty.
+            while let Ok(event) = rx.try_recv() {
+                batch.push(event);
+                if batch.len() >= LOG_BATCH_EVENTS_MAX {
+                    write_batch(&store, &mut batch, &mut touched).await;
+                }
             }
+            write_batch(&store, &mut batch, &mut touched).await;
         }
-        if let Err(e) = store.append_logs(&batch, crate::clock::now_ms()).await {
-            tracing::warn!(error = %e, events = batch.len(), "could not store function logs");
-        }
-        batch.clear();
         if last_trim.elapsed() >= TRIM_INTERVAL || closed {
             for group in touched.drain() {
                 if let Err(e) = store.trim_logs(&group, retention_bytes).await {
@@ -233,10 +264,32 @@ async fn write_loop(
             }
             last_trim = tokio::time::Instant::now();
         }
+        if let Some(ack) = ack {
+            let _ = ack.send(());
+        }
         if closed {
             return;
         }
     }
+}
+
+async fn write_batch(
+    store: &Arc<dyn Store>,
+    batch: &mut Vec<NewLogEvent>,
+    touched: &mut HashSet<String>,
+) {
+    if batch.is_empty() {
+        return;
+    }
+    for event in batch.iter() {
+        if !touched.contains(&event.group) {
+            touched.insert(event.group.clone());
+        }
+    }
+    if let Err(e) = store.append_logs(batch, crate::clock::now_ms()).await {
+        tracing::warn!(error = %e, events = batch.len(), "could not store function logs");
+    }
+    batch.clear();
 }
 
 #[cfg(test)]

@@ -168,7 +168,8 @@ impl Platform {
         });
         futures::future::join_all(teardowns).await;
         self.sandboxes.shutdown();
-        // The writer ends once every sink clone is gone; ours is the last long-lived one.
+        // Everything logged so far is stored before we stop the writer.
+        self.logs.flush().await;
         let writer = self.log_writer.lock().ok().and_then(|mut w| w.take());
         if let Some(writer) = writer {
             writer.abort();

@@ -74,6 +74,11 @@ impl Pool {
         self.collect(|env| env.function.name == name)
     }
 
+    /// Removes the idle environments of one version (`$LATEST`) of function `name`.
+    pub(crate) fn collect_version(&self, name: &str, version: &str) -> Vec<Arc<Env>> {
+        self.collect(|env| env.function.name == name && env.function.version == version)
+    }
+
     fn collect(&self, mut pick: impl FnMut(&Env) -> bool) -> Vec<Arc<Env>> {
         let mut out = Vec::new();
         if let Ok(mut idle) = self.idle.lock() {

@@ -335,16 +335,10 @@ impl Sandboxes {
             Some(shell) => (shell, true),
             None => (build_ready_shell(inner)?, false),
         };
-        match self.go(shell, spec) {
-            Ok(mut launched) => {
-                launched.prebuilt = prebuilt;
-                Ok(launched)
-            }
-            Err(e) => Err(e),
-        }
+        self.go(shell, spec, prebuilt)
     }
 
-    fn go(&self, shell: PooledShell, spec: &LaunchSpec) -> io::Result<Launched> {
+    fn go(&self, shell: PooledShell, spec: &LaunchSpec, prebuilt: bool) -> io::Result<Launched> {
         let inner = &self.inner;
         let mut files = Vec::new();
         let mut dirs = Vec::new();
@@ -420,7 +414,7 @@ impl Sandboxes {
             control,
             logs,
             listener,
-            prebuilt: true,
+            prebuilt,
         })
     }
 

@@ -482,8 +482,23 @@ fn everything_survives_restart_and_kill_9() {
     assert_eq!(l.invoke("durable", "{}").text(), "\"persisted\"");
     let before = l.get("durable").json();
 
+    // Restart right away: logs written just before a graceful stop are flushed, not lost.
     server.restart();
     let l = server.lambda();
+    let logs = l.request(
+        "POST",
+        "/",
+        &[
+            ("x-amz-target", "Logs_20140328.FilterLogEvents"),
+            ("content-type", "application/x-amz-json-1.1"),
+        ],
+        Some(
+            json!({ "logGroupName": "/aws/lambda/durable" })
+                .to_string()
+                .into_bytes(),
+        ),
+    );
+    assert!(logs.text().contains("REPORT RequestId"), "{}", logs.text());
     let after = l.get("durable").json();
     assert_eq!(
         after["Configuration"], before["Configuration"],
