@@ -194,7 +194,7 @@ impl Platform {
             .admission
             .try_acquire()
             .map_err(InvokeError::Throttled)?;
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = fast_uuid().to_string();
         let span = tracing::info_span!(
             "invocation",
             request_id = %request_id,
@@ -255,7 +255,6 @@ impl Platform {
                 span.record("cold", ready.init_ms.is_some());
                 let env = ready.env;
                 env.reset_memory_peak();
-                let oom_before = env.oom_kills();
                 log.push(logs::start_line(request_id, &function.version));
                 let timeout = Duration::from_secs(u64::from(function.config.timeout_s))
                     .saturating_sub(ready.init_in_invoke);
@@ -276,7 +275,9 @@ impl Platform {
                     env.kill();
                 }
                 log.extend(env.take_logs().await);
-                let oom = env.oom_kills() > oom_before;
+                // The OOM counter matters only when the runtime died (a killed child of a
+                // surviving runtime is the function's business): read it only then.
+                let oom = matches!(result, RunResult::Exited { .. }) && env.oom_kills() > 0;
                 let outcome = self.outcome_of(function, request_id, result, oom);
                 let max_mem = if oom {
                     u64::from(function.config.memory_mb)
@@ -645,22 +646,25 @@ fn stream_from_spec(spec: &LaunchSpec) -> String {
         .unwrap_or_default()
 }
 
+/// A random (v4) UUID from the thread-local generator: request ids are on the hot path and
+/// `Uuid::new_v4` costs a `getrandom` syscall each time.
+fn fast_uuid() -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(rand::random()).into_uuid()
+}
+
 /// `YYYY/MM/DD/[<version>]<32 hex>`, one per execution environment.
 pub(crate) fn new_stream_name(version: &str) -> String {
     let date = chrono::Utc::now().format("%Y/%m/%d");
-    format!("{date}/[{version}]{}", uuid::Uuid::new_v4().simple())
+    format!("{date}/[{version}]{}", fast_uuid().simple())
 }
 
 /// An X-Ray trace header for the event (`Root=1-<epoch hex>-<96-bit hex>;Parent=…;Sampled=0`).
 fn trace_id() -> String {
     let now = chrono::Utc::now().timestamp();
-    let root = uuid::Uuid::new_v4().simple().to_string();
-    let parent = uuid::Uuid::new_v4().simple().to_string();
-    format!(
-        "Root=1-{now:08x}-{};Parent={};Sampled=0",
-        &root[..24],
-        &parent[..16]
-    )
+    let root: u128 = rand::random();
+    let parent: u64 = rand::random();
+    let root_hex = format!("{:024x}", root >> 32);
+    format!("Root=1-{now:08x}-{root_hex};Parent={parent:016x};Sampled=0")
 }
 
 fn rfc3339_now() -> String {

@@ -138,7 +138,20 @@ impl EnvCgroup {
     /// kernel 6.12) or there is no memory controller.
     pub fn reset_peak(&self) -> Result<bool, CgroupError> {
         match self.placement(Controller::Memory) {
-            Placement::V1(dir) => v1::reset_peak(dir).map(|()| true),
+            Placement::V1(dir) => {
+                // Per invocation on the warm path: keep the file open (pwrite/pread) instead
+                // of open+write+close each time.
+                let mut slot = self.peak_slot();
+                if let Some(file) = slot.as_ref()
+                    && v1::reset_peak_fd(file)
+                {
+                    return Ok(true);
+                }
+                *slot = None;
+                v1::reset_peak(dir)?;
+                *slot = v1::open_peak(dir);
+                Ok(true)
+            }
             Placement::V2(dir) => {
                 let mut slot = self.peak_slot();
                 if let Some(file) = slot.as_ref() {
@@ -159,7 +172,10 @@ impl EnvCgroup {
     /// Includes page cache and tmpfs pages charged to the group.
     pub fn peak_bytes(&self) -> Option<u64> {
         match self.placement(Controller::Memory) {
-            Placement::V1(dir) => v1::peak_bytes(dir),
+            Placement::V1(dir) => match self.peak_slot().as_ref() {
+                Some(file) => v2::read_peak_fd(file),
+                None => v1::peak_bytes(dir),
+            },
             Placement::V2(dir) => match self.peak_slot().as_ref() {
                 Some(file) => v2::read_peak_fd(file),
                 None => v2::peak_bytes(dir),

@@ -44,6 +44,21 @@ pub(crate) fn reset_peak(dir: &Path) -> Result<(), CgroupError> {
     fs::write(&dir.join("memory.max_usage_in_bytes"), "0")
 }
 
+/// Opens `memory.max_usage_in_bytes` for repeated resets and reads through one fd.
+pub(crate) fn open_peak(dir: &Path) -> Option<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.join("memory.max_usage_in_bytes"))
+        .ok()
+}
+
+/// Writing 0 through a kept fd resets the high-water mark to the current usage.
+pub(crate) fn reset_peak_fd(file: &std::fs::File) -> bool {
+    use std::os::unix::fs::FileExt;
+    file.write_at(b"0", 0).is_ok()
+}
+
 pub(crate) fn peak_bytes(dir: &Path) -> Option<u64> {
     fs::read_u64_opt(&dir.join("memory.max_usage_in_bytes"))
 }
