@@ -5,6 +5,8 @@
 //! Run: `cargo build --release -p nimbus && cargo run --release -p nimbus-bench -- [--quick]`.
 //! What each number means is in `docs/benchmarks.md`.
 
+#![forbid(unsafe_code)]
+
 mod cold;
 mod load;
 mod machine;

@@ -185,8 +185,13 @@ impl Platform {
         }
     }
 
-    /// Runs one synchronous invocation.
-    pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeResponse, InvokeError> {
+    /// Runs one synchronous invocation. It runs to completion in its own task even if the
+    /// caller goes away (as on Lambda): the environment is then released or retired and the
+    /// logs written; a dropped request never leaks an environment.
+    pub async fn invoke(
+        self: &Arc<Self>,
+        req: InvokeRequest,
+    ) -> Result<InvokeResponse, InvokeError> {
         let (function, qualifier) = self
             .resolve(&req.function, req.qualifier.as_deref())
             .await?;
@@ -209,12 +214,19 @@ impl Platform {
             Some(q) => format!("{}:{q}", function.arn),
             None => function.arn.clone(),
         };
-        let result = self
-            .run_invocation(&function, &request_id, &invoked_arn, req)
-            .instrument(span)
-            .await;
-        drop(permit);
-        result
+        let platform = Arc::clone(self);
+        let task = tokio::spawn(
+            async move {
+                let result = platform
+                    .run_invocation(&function, &request_id, &invoked_arn, req)
+                    .await;
+                drop(permit);
+                result
+            }
+            .instrument(span),
+        );
+        task.await
+            .map_err(|e| InvokeError::Service(format!("invocation task failed: {e}")))?
     }
 
     async fn run_invocation(

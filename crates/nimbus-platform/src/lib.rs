@@ -2,6 +2,8 @@
 //! execution environments and their pool, invocations, and function logs. No HTTP types
 //! here: `nimbus-server` maps requests and results to the wire.
 
+#![forbid(unsafe_code)]
+
 pub mod admission;
 pub mod clock;
 pub mod config;

@@ -4,6 +4,8 @@
 //! Handlers parse and render only; rules live in `nimbus_platform`. Every error leaves
 //! through [`error::ApiError`] / [`error::LogsApiError`] in AWS's wire shape.
 
+#![forbid(unsafe_code)]
+
 pub mod body;
 mod control;
 pub mod error;

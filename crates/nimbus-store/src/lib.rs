@@ -8,6 +8,8 @@
 //! Every method that returns `Ok` for a write has committed it: control-plane writes are
 //! durable across `kill -9` and power loss, log writes across `kill -9` (see [`sqlite`]).
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashSet;
 
 use async_trait::async_trait;

@@ -2,6 +2,8 @@
 //! ephemeral port with a throw-away data directory, a blocking Lambda client over real HTTP,
 //! and deployment-package builders. Tests use the same wire APIs as users do.
 
+#![forbid(unsafe_code)]
+
 use base64::Engine;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};

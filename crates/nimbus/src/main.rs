@@ -1,5 +1,7 @@
 //! `nimbus`: the platform daemon (`nimbus serve`) and its command-line client.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 mod client;
 mod serve;

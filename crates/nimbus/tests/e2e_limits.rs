@@ -596,3 +596,50 @@ fn init_past_ten_seconds_is_retried_inside_the_invocation() {
     );
     l.delete(&name);
 }
+
+#[test]
+fn a_caller_that_goes_away_does_not_leak_the_environment() {
+    let l = lambda();
+    let server = common::server();
+    let name = unique("py-hangup");
+    let marker = unique("m");
+    let src = "import time\ndef handler(e, c):\n    time.sleep(e.get('s', 0))\n    return 'done'\n";
+    assert_eq!(
+        l.create(
+            &name,
+            "python3.11",
+            "app.handler",
+            &python_zip(src),
+            marker_env(&marker)
+        )
+        .status,
+        201
+    );
+    assert_eq!(l.invoke(&name, "{}").status, 200);
+    // The client gives up after 300 ms of a 1.5 s invocation.
+    let impatient = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let gave_up = impatient
+        .post(format!(
+            "{}/2015-03-31/functions/{name}/invocations",
+            server.endpoint
+        ))
+        .body(r#"{"s": 1.5}"#)
+        .send();
+    assert!(gave_up.is_err(), "the client timed out");
+    std::thread::sleep(Duration::from_millis(1800));
+    // The invocation finished anyway and its environment went back to the pool: the next
+    // invocation is warm, and there is still exactly one environment.
+    let r = l.invoke(&name, "{}");
+    assert_eq!(r.text(), "\"done\"");
+    assert!(
+        !report_line(&r.log_tail()).contains("Init Duration"),
+        "warm: {}",
+        r.log_tail()
+    );
+    let processes = processes_with_marker(&marker);
+    assert_eq!(processes.len(), 1, "one runtime process: {processes:?}");
+    l.delete(&name);
+}
