@@ -329,8 +329,9 @@ enum Body {
 /// Reads a request body up to `limit` bytes. Past the limit the rest is read and counted
 /// (never stored) so the error can name the size, up to a bound.
 async fn read_body(mut body: Incoming, limit: usize) -> Body {
-    /// Bytes we are willing to read past the limit just to report an exact size.
-    const OVERSIZE_COUNT_BYTES_MAX: u64 = 1024 * 1024 * 1024;
+    /// Bytes we are willing to read past the limit just to report an exact size; past this
+    /// the reported size is a lower bound and the runtime's connection is dropped.
+    const OVERSIZE_COUNT_BYTES_MAX: u64 = 64 * 1024 * 1024;
     let mut buf = bytes::BytesMut::new();
     let mut size: u64 = 0;
     let mut trailers = None;
