@@ -102,7 +102,7 @@ fn python_invoke_returns_the_result_context_and_lambda_logs() {
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("INIT_START Runtime Version: python:3.11")),
+            .any(|l| l.starts_with("INIT_START Runtime Version: python:3.")),
         "{tail}"
     );
     assert!(lines.contains(&"echo {'hello': 'world'}"), "{tail}");
