@@ -246,8 +246,9 @@ impl Platform {
         let acquired = match warm {
             Some(env) => {
                 self.stats.warm_starts.fetch_add(1, Ordering::Relaxed);
-                // Output written while idle belongs to the stream, not to this invocation.
-                let idle_lines = env.take_logs().await;
+                // Output written while idle belongs to the stream, not to this invocation. It
+                // was written long ago, so no drain of the pipe is needed (saves a round trip).
+                let idle_lines = env.take_collected_logs();
                 self.logs.emit(&group, &env.stream, &idle_lines);
                 Ok(Ready {
                     env,

@@ -102,6 +102,16 @@ impl LogPipe {
         Ok((Self { buffer, drain }, task))
     }
 
+    /// Takes what the reader has collected so far, without waiting for the pipe to be
+    /// drained (for output written long ago, e.g. while the environment was idle).
+    pub(crate) fn take_collected(&self) -> Vec<LogLine> {
+        let now = crate::clock::now_ms();
+        self.buffer
+            .lock()
+            .map(|mut b| b.take(now))
+            .unwrap_or_default()
+    }
+
     /// Waits until everything already written to the pipe is in the buffer, then takes the
     /// buffered lines.
     pub(crate) async fn take(&self) -> Vec<LogLine> {

@@ -172,6 +172,11 @@ impl Env {
         self.logs.take().await
     }
 
+    /// Lines already collected, without draining the pipe (cheap; for idle-time output).
+    pub(crate) fn take_collected_logs(&self) -> Vec<LogLine> {
+        self.logs.take_collected()
+    }
+
     /// Resets the cgroup's memory peak (start of an invocation).
     pub(crate) fn reset_memory_peak(&self) {
         if let Some(cg) = &self.cgroup {
