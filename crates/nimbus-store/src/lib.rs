@@ -78,6 +78,42 @@ pub struct VersionRow {
     pub created_ms: i64,
 }
 
+/// An alias of a function.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AliasRow {
+    /// Function name.
+    pub function_name: String,
+    /// Alias name.
+    pub name: String,
+    /// `$LATEST` or a version number.
+    pub function_version: String,
+    /// Free text.
+    pub description: String,
+    /// The one additional version of a weighted alias.
+    pub additional_version: Option<String>,
+    /// Its share of the traffic (0.0–1.0).
+    pub additional_weight: Option<f64>,
+    /// Changes on every update.
+    pub revision_id: String,
+    /// Creation time, ms since the Unix epoch.
+    pub created_ms: i64,
+    /// Last modification, ms since the Unix epoch.
+    pub modified_ms: i64,
+}
+
+/// A provisioned-concurrency configuration.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProvisionedRow {
+    /// Function name.
+    pub function_name: String,
+    /// Version number or alias name.
+    pub qualifier: String,
+    /// Environments requested.
+    pub requested: i64,
+    /// Last change, ms since the Unix epoch.
+    pub modified_ms: i64,
+}
+
 /// A log event to append.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLogEvent {
@@ -216,8 +252,49 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<VersionRow>, StoreError>;
 
-    /// Deletes one version; `false` if it did not exist.
+    /// Deletes one version; `false` if it did not exist. `Conflict` (naming the aliases) when
+    /// an alias points at it, checked in the same transaction.
     async fn delete_version(&self, name: &str, version: i64) -> Result<bool, StoreError>;
+
+    /// Inserts an alias; `Conflict` if the function already has one of that name.
+    async fn insert_alias(&self, row: &AliasRow) -> Result<(), StoreError>;
+
+    /// One alias.
+    async fn get_alias(&self, function: &str, name: &str) -> Result<Option<AliasRow>, StoreError>;
+
+    /// Every alias of a function, by name.
+    async fn list_aliases(&self, function: &str) -> Result<Vec<AliasRow>, StoreError>;
+
+    /// Replaces an alias (compare-and-swap on `expected_revision` when given).
+    async fn update_alias(
+        &self,
+        row: &AliasRow,
+        expected_revision: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes an alias (and a provisioned-concurrency configuration on it); `false` if it did
+    /// not exist.
+    async fn delete_alias(&self, function: &str, name: &str) -> Result<bool, StoreError>;
+
+    /// Sets (`Some`) or removes (`None`) a function's reserved concurrency.
+    async fn put_reserved_concurrency(
+        &self,
+        function: &str,
+        reserved: Option<i64>,
+    ) -> Result<(), StoreError>;
+
+    /// Every function's reserved concurrency.
+    async fn list_reserved_concurrency(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// Creates or replaces a provisioned-concurrency configuration.
+    async fn put_provisioned(&self, row: &ProvisionedRow) -> Result<(), StoreError>;
+
+    /// Deletes a provisioned-concurrency configuration; `false` if there was none.
+    async fn delete_provisioned(&self, function: &str, qualifier: &str)
+    -> Result<bool, StoreError>;
+
+    /// Every provisioned-concurrency configuration.
+    async fn list_provisioned(&self) -> Result<Vec<ProvisionedRow>, StoreError>;
 
     /// Every code hash referenced by any stored row; the engine deletes code blobs outside it.
     async fn code_refs(&self) -> Result<HashSet<String>, StoreError>;

@@ -966,3 +966,91 @@ async fn readers_always_see_the_latest_commit() {
         );
     }
 }
+
+#[tokio::test]
+async fn aliases_concurrency_and_provisioned_configs_round_trip() {
+    use nimbus_store::{AliasRow, ProvisionedRow};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let v1 = nimbus_store::VersionRow {
+        name: "f".into(),
+        version: 1,
+        revision_id: "v".into(),
+        code_sha256: "c".into(),
+        config_json: "{}".into(),
+        created_ms: 1,
+    };
+    store
+        .insert_function(&function("f", "r1"), Some(&v1))
+        .await
+        .unwrap();
+    let alias = AliasRow {
+        function_name: "f".into(),
+        name: "live".into(),
+        function_version: "1".into(),
+        description: "d".into(),
+        additional_version: None,
+        additional_weight: None,
+        revision_id: "a1".into(),
+        created_ms: 1,
+        modified_ms: 1,
+    };
+    store.insert_alias(&alias).await.unwrap();
+    assert!(matches!(
+        store.insert_alias(&alias).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    // A version an alias points at cannot be deleted.
+    assert!(matches!(
+        store.delete_version("f", 1).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let mut moved = alias.clone();
+    moved.function_version = "$LATEST".into();
+    moved.revision_id = "a2".into();
+    assert!(matches!(
+        store.update_alias(&moved, Some("stale")).await,
+        Err(StoreError::RevisionMismatch { .. })
+    ));
+    store.update_alias(&moved, Some("a1")).await.unwrap();
+    assert_eq!(
+        store
+            .get_alias("f", "live")
+            .await
+            .unwrap()
+            .unwrap()
+            .function_version,
+        "$LATEST"
+    );
+    store.put_reserved_concurrency("f", Some(7)).await.unwrap();
+    store
+        .put_provisioned(&ProvisionedRow {
+            function_name: "f".into(),
+            qualifier: "live".into(),
+            requested: 2,
+            modified_ms: 5,
+        })
+        .await
+        .unwrap();
+    drop(store);
+    // Everything survives a reopen.
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    assert_eq!(store.list_aliases("f").await.unwrap().len(), 1);
+    assert_eq!(
+        store.list_reserved_concurrency().await.unwrap(),
+        vec![("f".to_string(), 7)]
+    );
+    assert_eq!(store.list_provisioned().await.unwrap()[0].requested, 2);
+    // Deleting the alias drops the provisioned config on it; deleting the function cascades.
+    assert!(store.delete_alias("f", "live").await.unwrap());
+    assert!(store.list_provisioned().await.unwrap().is_empty());
+    assert!(store.delete_version("f", 1).await.unwrap());
+    store.put_reserved_concurrency("f", None).await.unwrap();
+    assert!(store.list_reserved_concurrency().await.unwrap().is_empty());
+    store.put_reserved_concurrency("f", Some(3)).await.unwrap();
+    assert!(store.delete_function("f").await.unwrap());
+    assert!(
+        store.list_reserved_concurrency().await.unwrap().is_empty(),
+        "cascade"
+    );
+}

@@ -257,6 +257,31 @@ pub(super) async fn list_versions(
 pub(super) async fn delete_version(db: &Db, name: &str, version: i64) -> Result<bool, StoreError> {
     const OP: &str = "delete_version";
     let mut tx = db.begin_write(OP).await?;
+    let v = version.to_string();
+    let referencing: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM aliases WHERE function_name = $1 \
+         AND (function_version = $2 OR additional_version = $2) ORDER BY name",
+    )
+    .bind(name)
+    .bind(&v)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db.err(OP))?;
+    if !referencing.is_empty() {
+        return Err(StoreError::Conflict {
+            what: format!(
+                "version {version} of {}: referenced by aliases [{}]",
+                what(name),
+                referencing.join(", ")
+            ),
+        });
+    }
+    sqlx::query("DELETE FROM provisioned_concurrency WHERE function_name = $1 AND qualifier = $2")
+        .bind(name)
+        .bind(&v)
+        .execute(&mut *tx)
+        .await
+        .map_err(db.err(OP))?;
     let deleted = sqlx::query("DELETE FROM function_versions WHERE name = $1 AND version = $2")
         .bind(name)
         .bind(version)

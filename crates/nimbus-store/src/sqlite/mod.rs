@@ -27,9 +27,11 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 
 use crate::{
-    FunctionRow, LogEventRow, LogQuery, LogStreamRow, NewLogEvent, Store, StoreError, VersionRow,
+    AliasRow, FunctionRow, LogEventRow, LogQuery, LogStreamRow, NewLogEvent, ProvisionedRow, Store,
+    StoreError, VersionRow,
 };
 
+mod concurrency;
 mod functions;
 mod logs;
 
@@ -416,6 +418,58 @@ impl Store for SqliteStore {
 
     async fn delete_version(&self, name: &str, version: i64) -> Result<bool, StoreError> {
         functions::delete_version(&self.control, name, version).await
+    }
+
+    async fn insert_alias(&self, row: &AliasRow) -> Result<(), StoreError> {
+        concurrency::insert_alias(&self.control, row).await
+    }
+
+    async fn get_alias(&self, function: &str, name: &str) -> Result<Option<AliasRow>, StoreError> {
+        concurrency::get_alias(&self.control, function, name).await
+    }
+
+    async fn list_aliases(&self, function: &str) -> Result<Vec<AliasRow>, StoreError> {
+        concurrency::list_aliases(&self.control, function).await
+    }
+
+    async fn update_alias(
+        &self,
+        row: &AliasRow,
+        expected_revision: Option<&str>,
+    ) -> Result<(), StoreError> {
+        concurrency::update_alias(&self.control, row, expected_revision).await
+    }
+
+    async fn delete_alias(&self, function: &str, name: &str) -> Result<bool, StoreError> {
+        concurrency::delete_alias(&self.control, function, name).await
+    }
+
+    async fn put_reserved_concurrency(
+        &self,
+        function: &str,
+        reserved: Option<i64>,
+    ) -> Result<(), StoreError> {
+        concurrency::put_reserved(&self.control, function, reserved).await
+    }
+
+    async fn list_reserved_concurrency(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        concurrency::list_reserved(&self.control).await
+    }
+
+    async fn put_provisioned(&self, row: &ProvisionedRow) -> Result<(), StoreError> {
+        concurrency::put_provisioned(&self.control, row).await
+    }
+
+    async fn delete_provisioned(
+        &self,
+        function: &str,
+        qualifier: &str,
+    ) -> Result<bool, StoreError> {
+        concurrency::delete_provisioned(&self.control, function, qualifier).await
+    }
+
+    async fn list_provisioned(&self) -> Result<Vec<ProvisionedRow>, StoreError> {
+        concurrency::list_provisioned(&self.control).await
     }
 
     async fn code_refs(&self) -> Result<std::collections::HashSet<String>, StoreError> {
