@@ -197,7 +197,7 @@ impl Platform {
             .await?;
         let permit = self
             .admission
-            .try_acquire()
+            .try_acquire(&function.name)
             .map_err(InvokeError::Throttled)?;
         let request_id = fast_uuid().to_string();
         let span = tracing::info_span!(

@@ -102,7 +102,7 @@ impl Platform {
         ));
         let (logs, log_writer) = LogSink::start(Arc::clone(&store), config.log_retention_bytes);
         let platform = Arc::new(Self {
-            admission: Admission::new(config.account_concurrency as usize),
+            admission: Admission::new(config.account_concurrency),
             config,
             store,
             code: Arc::new(code),
@@ -148,7 +148,7 @@ impl Platform {
             prebuilt_shells: self.stats.prebuilt_shells.load(Ordering::Relaxed),
             environments,
             idle_environments,
-            in_flight: self.admission.in_flight(),
+            in_flight: self.admission.in_flight() as usize,
             throttles: self.admission.throttles(),
             log_events_dropped: self.logs.dropped(),
         }
