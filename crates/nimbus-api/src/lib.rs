@@ -19,6 +19,7 @@
 //! - [`limits`] — every wire limit.
 //! - [`time`] — `LastModified` formatting.
 //! - [`patterns`] — hand-written matchers for the model's regexes.
+//! - [`versions`] — versions, aliases, reserved and provisioned concurrency.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -36,6 +37,7 @@ pub mod runtime_api;
 pub mod runtimes;
 pub mod time;
 pub mod validate;
+pub mod versions;
 
 pub use error::{ErrorBody, ErrorCode, ErrorType, ThrottleReason};
 pub use names::{FunctionRef, NameError};

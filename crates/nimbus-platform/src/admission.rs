@@ -268,18 +268,19 @@ impl Admission {
                 provisioned: f.provisioned,
             });
         }
-        let reserved_total = s.reserved_total - f.reserved.unwrap_or(0) + reserved.unwrap_or(0);
+        // In i64: a request may be as large as the wire allows.
+        let reserved_total = i64::from(s.reserved_total) - i64::from(f.reserved.unwrap_or(0))
+            + i64::from(reserved.unwrap_or(0));
         // A function's provisioned concurrency moves between its reservation and the pool.
-        let provisioned_unreserved = s.provisioned_unreserved_total
-            - if f.reserved.is_none() {
-                f.provisioned
-            } else {
-                0
-            }
-            + if reserved.is_none() { f.provisioned } else { 0 };
-        let unreserved = i64::from(s.account_limit)
-            - i64::from(reserved_total)
-            - i64::from(provisioned_unreserved);
+        let moved_out = if f.reserved.is_none() {
+            f.provisioned
+        } else {
+            0
+        };
+        let moved_in = if reserved.is_none() { f.provisioned } else { 0 };
+        let provisioned_unreserved =
+            i64::from(s.provisioned_unreserved_total) - i64::from(moved_out) + i64::from(moved_in);
+        let unreserved = i64::from(s.account_limit) - reserved_total - provisioned_unreserved;
         if unreserved < i64::from(s.unreserved_min) {
             return Err(ConfigError::UnreservedBelowMinimum);
         }
@@ -311,8 +312,9 @@ impl Admission {
             Some(r) if provisioned > r => Err(ConfigError::ProvisionedOverReserved),
             Some(_) => Ok(()),
             None => {
-                let total = s.provisioned_unreserved_total - f.provisioned + provisioned;
-                let left = i64::from(s.unreserved_pool()) - i64::from(total);
+                let total = i64::from(s.provisioned_unreserved_total) - i64::from(f.provisioned)
+                    + i64::from(provisioned);
+                let left = i64::from(s.unreserved_pool()) - total;
                 if left < i64::from(s.unreserved_min) {
                     Err(ConfigError::ProvisionedOverPool)
                 } else {
@@ -372,6 +374,28 @@ impl Admission {
             in_flight: f.in_flight,
             provisioned_in_flight: f.provisioned_in_flight,
         }
+    }
+
+    /// Counters of every function with settings or invocations in flight, by name.
+    pub fn all_function_stats(&self) -> Vec<(String, FunctionStats)> {
+        let s = lock(&self.state);
+        let mut out: Vec<(String, FunctionStats)> = s
+            .functions
+            .iter()
+            .map(|(name, f)| {
+                (
+                    name.clone(),
+                    FunctionStats {
+                        reserved: f.reserved,
+                        provisioned: f.provisioned,
+                        in_flight: f.in_flight,
+                        provisioned_in_flight: f.provisioned_in_flight,
+                    },
+                )
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     /// The account limit.

@@ -11,6 +11,8 @@ pub const ACCOUNT_CONCURRENCY_DEFAULT: u32 = 1000;
 pub const ACCOUNT_ID_DEFAULT: &str = "000000000000";
 /// Region used in ARNs and `AWS_REGION` when none is configured.
 pub const REGION_DEFAULT: &str = "us-east-1";
+/// Lambda lets each function add 1,000 execution environments every 10 seconds.
+pub const SCALING_PER_WINDOW_DEFAULT: u32 = 1000;
 
 /// Everything the engine needs to know.
 #[derive(Debug, Clone)]
@@ -37,6 +39,11 @@ pub struct PlatformConfig {
     pub force_process_isolation: bool,
     /// Executable re-run as the sandbox spawner.
     pub spawner_exe: PathBuf,
+    /// Seed of the generator that splits weighted-alias traffic (`None`: from the OS), so
+    /// tests and reproductions can replay the same split.
+    pub routing_seed: Option<u64>,
+    /// New execution environments a function may start per [`crate::limits::SCALING_WINDOW`].
+    pub scaling_per_window: u32,
 }
 
 impl PlatformConfig {
@@ -54,6 +61,8 @@ impl PlatformConfig {
             log_retention_bytes: LOG_RETENTION_BYTES_DEFAULT,
             force_process_isolation: false,
             spawner_exe: PathBuf::from("/proc/self/exe"),
+            routing_seed: None,
+            scaling_per_window: SCALING_PER_WINDOW_DEFAULT,
         }
     }
 

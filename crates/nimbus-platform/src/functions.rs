@@ -15,7 +15,7 @@ use nimbus_api::function::{
     UpdateFunctionConfigurationRequest,
 };
 use nimbus_api::limits;
-use nimbus_api::names::FunctionRef;
+use nimbus_api::names::{self, FunctionRef};
 use nimbus_api::validate::{self, ValidationFailure};
 use nimbus_store::{FunctionRow, StoreError, VersionRow};
 use std::sync::Arc;
@@ -38,11 +38,11 @@ impl From<ValidationFailure> for ControlError {
 }
 
 impl ControlError {
-    fn not_found(arn: &str) -> Self {
+    pub(crate) fn not_found(arn: &str) -> Self {
         ControlError::Lambda(ErrorBody::function_not_found(arn))
     }
 
-    fn service(context: &str, e: impl std::fmt::Display) -> Self {
+    pub(crate) fn service(context: &str, e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "{context}");
         ControlError::Lambda(ErrorBody::service(format!("{context}: {e}")))
     }
@@ -60,6 +60,21 @@ impl ControlError {
     }
 }
 
+/// A one-violation `ValidationException` in Coral's wording.
+pub(crate) fn violation(v: validate::Violation) -> ControlError {
+    match validate::validation_exception(std::slice::from_ref(&v)) {
+        Some(f) => ControlError::Invalid(f),
+        None => ControlError::Invalid(ValidationFailure::new(ErrorCode::Validation, v.render())),
+    }
+}
+
+/// A publication of `$LATEST` as a new version.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Publish {
+    /// The version's description (else `$LATEST`'s).
+    pub description: Option<String>,
+}
+
 /// Result of GetFunction.
 #[derive(Debug, Clone)]
 pub struct FunctionDetails {
@@ -69,6 +84,8 @@ pub struct FunctionDetails {
     pub code_sha256_hex: String,
     /// Tags.
     pub tags: std::collections::BTreeMap<String, String>,
+    /// Reserved concurrency, when set.
+    pub reserved_concurrency: Option<u32>,
 }
 
 impl Platform {
@@ -121,6 +138,7 @@ impl Platform {
             created_ms,
             last_modified_ms: modified_ms,
             last_published: stored.last_published,
+            published_from_revision: stored.published_from_revision,
         })
     }
 
@@ -148,16 +166,14 @@ impl Platform {
         let code = self.store_code(&zip_b64).await?;
         let config = config_from_create(&req);
         let now = crate::clock::now_ms();
-        let mut stored = StoredFunction {
+        let revision_id = uuid::Uuid::new_v4().to_string();
+        let publish = req.publish.unwrap_or(false);
+        let stored = StoredFunction {
             config,
             code,
-            last_published: 0,
+            last_published: u64::from(publish),
+            published_from_revision: publish.then(|| revision_id.clone()),
         };
-        let publish = req.publish.unwrap_or(false);
-        if publish {
-            stored.last_published = 1;
-        }
-        let revision_id = uuid::Uuid::new_v4().to_string();
         let row = FunctionRow {
             name: name.clone(),
             revision_id: revision_id.clone(),
@@ -194,6 +210,7 @@ impl Platform {
             created_ms: now,
             last_modified_ms: now,
             last_published: stored.last_published,
+            published_from_revision: stored.published_from_revision.clone(),
         });
         self.cache_put(Arc::clone(&latest));
         tracing::info!(function = %name, runtime = %latest.config.runtime, "function created");
@@ -209,11 +226,12 @@ impl Platform {
         function: &str,
         qualifier: Option<&str>,
     ) -> Result<FunctionDetails, ControlError> {
-        let f = self.find(function, qualifier).await?;
+        let (f, configuration) = self.find(function, qualifier).await?;
         Ok(FunctionDetails {
-            configuration: self.render(&f),
+            configuration,
             code_sha256_hex: f.code.sha256_hex.clone(),
             tags: f.config.tags.clone(),
+            reserved_concurrency: self.reserved(&f.name),
         })
     }
 
@@ -223,8 +241,7 @@ impl Platform {
         function: &str,
         qualifier: Option<&str>,
     ) -> Result<FunctionConfiguration, ControlError> {
-        let f = self.find(function, qualifier).await?;
-        Ok(self.render(&f))
+        Ok(self.find(function, qualifier).await?.1)
     }
 
     /// ListFunctions (`$LATEST` of each function, by name; `Marker` is the last name seen).
@@ -311,7 +328,13 @@ impl Platform {
             config.architectures = a.clone();
         }
         let written = self
-            .write_latest(&current, config, code, req.publish.unwrap_or(false))
+            .write_latest(
+                &current,
+                config,
+                code,
+                req.publish.unwrap_or(false).then(Publish::default),
+                false,
+            )
             .await;
         drop(no_gc);
         if written.is_ok() {
@@ -384,7 +407,7 @@ impl Platform {
             apply_logging(&mut c, &l);
         }
         let code = current.code.clone();
-        self.write_latest(&current, c, code, false).await
+        self.write_latest(&current, c, code, None, false).await
     }
 
     /// DeleteFunction (the whole function; a numeric qualifier deletes one version).
@@ -412,11 +435,35 @@ impl Platform {
                         self.function_arn(&name)
                     )));
                 };
-                let deleted = self
-                    .store
-                    .delete_version(&name, n)
-                    .await
-                    .map_err(|e| ControlError::store("could not delete the version", e))?;
+                let deleted = match self.store.delete_version(&name, n).await {
+                    Ok(deleted) => deleted,
+                    Err(StoreError::Conflict { .. }) => {
+                        let aliases: Vec<String> = self
+                            .aliases
+                            .read()
+                            .ok()
+                            .and_then(|a| {
+                                a.get(&name).map(|m| {
+                                    m.values()
+                                        .filter(|r| {
+                                            r.function_version == q
+                                                || r.additional_version.as_deref() == Some(q)
+                                        })
+                                        .map(|r| r.name.clone())
+                                        .collect()
+                                })
+                            })
+                            .unwrap_or_default();
+                        return Err(ControlError::Lambda(ErrorBody::new(
+                            ErrorCode::ResourceConflict,
+                            format!(
+                                "Unable to delete version because the following aliases reference it: [{}]",
+                                aliases.join(", ")
+                            ),
+                        )));
+                    }
+                    Err(e) => return Err(ControlError::store("could not delete the version", e)),
+                };
                 if !deleted {
                     return Err(ControlError::not_found(&format!(
                         "{}:{q}",
@@ -427,6 +474,10 @@ impl Platform {
                     v.remove(&(name.clone(), n));
                 }
                 drop(_writes);
+                self.forget_provisioned(&name, Some(q));
+                for env in self.pool.collect_version(&name, q) {
+                    self.retire(env);
+                }
                 self.collect_garbage_code().await;
                 return Ok(());
             }
@@ -445,7 +496,13 @@ impl Platform {
         if let Ok(mut v) = self.versions.write() {
             v.retain(|(n, _), _| n != &name);
         }
+        if let Ok(mut a) = self.aliases.write() {
+            a.remove(&name);
+        }
         drop(_writes);
+        self.forget_provisioned(&name, None);
+        self.admission.remove_function(&name);
+        self.scaling.remove(&name);
         for env in self.pool.collect_function(&name) {
             self.retire(env);
         }
@@ -467,7 +524,7 @@ impl Platform {
         };
         Ok(AccountSettings::with_defaults(
             self.config.account_concurrency,
-            0,
+            self.admission.stats().reserved_total,
             code_bytes as u64,
             count as u64,
         ))
@@ -482,14 +539,14 @@ impl Platform {
 
     // --- helpers -------------------------------------------------------------------------
 
-    fn parse_ref(&self, function: &str) -> Result<FunctionRef, ControlError> {
+    pub(crate) fn parse_ref(&self, function: &str) -> Result<FunctionRef, ControlError> {
         let r = FunctionRef::parse(function).map_err(|e| ControlError::Invalid(e.to_failure()))?;
         self.check_own_function_ref(&r)?;
         Ok(r)
     }
 
     /// An ARN naming another account or region is not ours: answer as if it did not exist.
-    fn check_own_function_ref(&self, r: &FunctionRef) -> Result<(), ControlError> {
+    pub(crate) fn check_own_function_ref(&self, r: &FunctionRef) -> Result<(), ControlError> {
         let foreign = r
             .account
             .as_deref()
@@ -501,7 +558,7 @@ impl Platform {
         Ok(())
     }
 
-    fn unqualified_name(&self, function: &str) -> Result<String, ControlError> {
+    pub(crate) fn unqualified_name(&self, function: &str) -> Result<String, ControlError> {
         let r = self.parse_ref(function)?;
         if let Some(q) = r.qualifier.as_deref().filter(|q| *q != "$LATEST") {
             return Err(ValidationFailure::invalid_parameter(format!(
@@ -512,28 +569,38 @@ impl Platform {
         Ok(r.name)
     }
 
-    fn latest_or_404(&self, name: &str) -> Result<Arc<FunctionVersion>, ControlError> {
+    pub(crate) fn latest_or_404(&self, name: &str) -> Result<Arc<FunctionVersion>, ControlError> {
         self.cached(name)
             .ok_or_else(|| ControlError::not_found(&self.function_arn(name)))
     }
 
-    /// The `$LATEST` or published version a control-plane call names.
+    /// The `$LATEST`, published version or alias a control-plane call names, and its
+    /// configuration as shown (through an alias: the alias's primary version, under the
+    /// alias's ARN).
     async fn find(
         &self,
         function: &str,
         qualifier: Option<&str>,
-    ) -> Result<Arc<FunctionVersion>, ControlError> {
+    ) -> Result<(Arc<FunctionVersion>, FunctionConfiguration), ControlError> {
         let r = self.parse_ref(function)?;
         let qualifier = merge_qualifier(r.qualifier.as_deref(), qualifier)?;
-        match qualifier.as_deref() {
-            None | Some("$LATEST") => self.latest_or_404(&r.name),
-            Some(q) => self
-                .published(&r.name, q)
-                .await
-                .map_err(|e| ControlError::service("could not read the version", e))?
-                .ok_or_else(|| {
-                    ControlError::not_found(&format!("{}:{q}", self.function_arn(&r.name)))
-                }),
+        let resolved = self
+            .resolve_qualifier(&r.name, qualifier.as_deref(), false)
+            .await
+            .map_err(|e| ControlError::service("could not read the version", e))?;
+        match (resolved, qualifier) {
+            (Some(resolved), q) => {
+                let mut shown = self.render(&resolved.function);
+                if let Some(alias) = q.filter(|q| *q != "$LATEST" && !names::is_version_number(q)) {
+                    shown.function_arn = Some(format!("{}:{alias}", self.function_arn(&r.name)));
+                }
+                Ok((resolved.function, shown))
+            }
+            (None, None) => Err(ControlError::not_found(&self.function_arn(&r.name))),
+            (None, Some(q)) => Err(ControlError::not_found(&format!(
+                "{}:{q}",
+                self.function_arn(&r.name)
+            ))),
         }
     }
 
@@ -568,7 +635,11 @@ impl Platform {
         Ok(Some(v))
     }
 
-    fn version_snapshot(&self, latest: &FunctionVersion, row: &VersionRow) -> FunctionVersion {
+    pub(crate) fn version_snapshot(
+        &self,
+        latest: &FunctionVersion,
+        row: &VersionRow,
+    ) -> FunctionVersion {
         let stored: Option<StoredFunction> = serde_json::from_str(&row.config_json).ok();
         let (config, code) = match stored {
             Some(s) => (s.config, s.code),
@@ -584,54 +655,79 @@ impl Platform {
             created_ms: row.created_ms,
             last_modified_ms: row.created_ms,
             last_published: 0,
+            published_from_revision: None,
         }
     }
 
-    fn cache_put(&self, f: Arc<FunctionVersion>) {
+    pub(crate) fn cache_put(&self, f: Arc<FunctionVersion>) {
         if let Ok(mut cache) = self.functions.write() {
             cache.insert(f.name.clone(), f);
         }
     }
 
-    /// Writes a new `$LATEST` (new revision), optionally publishing it, retires environments
-    /// of the old revision, and returns what the caller should see.
-    async fn write_latest(
+    /// Writes `$LATEST` and optionally publishes it as the next version, in one transaction.
+    /// A new RevisionId is given unless `keep_revision` (PublishVersion leaves `$LATEST` as
+    /// is). Retires environments of the old `$LATEST` revision; returns what the caller sees
+    /// (the new version when one was published).
+    pub(crate) async fn write_latest(
         &self,
         current: &Arc<FunctionVersion>,
         config: FunctionConfig,
         code: CodeInfo,
-        publish: bool,
+        publish: Option<Publish>,
+        keep_revision: bool,
     ) -> Result<FunctionConfiguration, ControlError> {
         let _writes = self.writes.lock().await;
         // Re-read under the write lock: a concurrent update may have won.
         let current = self.latest_or_404(&current.name)?;
         let now = crate::clock::now_ms();
+        let revision_id = if keep_revision {
+            current.revision_id.clone()
+        } else {
+            uuid::Uuid::new_v4().to_string()
+        };
+        let version_no = current.last_published as i64 + 1;
         let mut stored = StoredFunction {
             config,
             code,
             last_published: current.last_published,
+            published_from_revision: current.published_from_revision.clone(),
         };
-        let version_no = current.last_published as i64 + 1;
-        if publish {
+        let mut version_row = None;
+        if let Some(publish) = &publish {
             stored.last_published = version_no as u64;
+            stored.published_from_revision = Some(revision_id.clone());
+            let mut version_config = stored.config.clone();
+            if let Some(d) = &publish.description {
+                version_config.description = d.clone();
+            }
+            let version_stored = StoredFunction {
+                config: version_config,
+                code: stored.code.clone(),
+                last_published: 0,
+                published_from_revision: None,
+            };
+            version_row = Some(VersionRow {
+                name: current.name.clone(),
+                version: version_no,
+                revision_id: uuid::Uuid::new_v4().to_string(),
+                code_sha256: stored.code.sha256_hex.clone(),
+                config_json: to_json(&version_stored)?,
+                created_ms: now,
+            });
         }
-        let revision_id = uuid::Uuid::new_v4().to_string();
         let row = FunctionRow {
             name: current.name.clone(),
             revision_id: revision_id.clone(),
             code_sha256: stored.code.sha256_hex.clone(),
             config_json: to_json(&stored)?,
             created_ms: current.created_ms,
-            modified_ms: now,
+            modified_ms: if keep_revision {
+                current.last_modified_ms
+            } else {
+                now
+            },
         };
-        let version_row = publish.then(|| VersionRow {
-            name: current.name.clone(),
-            version: version_no,
-            revision_id: uuid::Uuid::new_v4().to_string(),
-            code_sha256: row.code_sha256.clone(),
-            config_json: row.config_json.clone(),
-            created_ms: now,
-        });
         match self
             .store
             .update_function(&row, &current.revision_id, version_row.as_ref())
@@ -652,15 +748,18 @@ impl Platform {
             config: stored.config.clone(),
             code: stored.code.clone(),
             created_ms: current.created_ms,
-            last_modified_ms: now,
+            last_modified_ms: row.modified_ms,
             last_published: stored.last_published,
+            published_from_revision: stored.published_from_revision.clone(),
         });
         self.cache_put(Arc::clone(&latest));
         drop(_writes);
-        // Idle environments of the old revision are never reused; busy ones are retired when
-        // their invocation ends. Published versions are immutable: their environments stay.
-        for env in self.pool.collect_version(&latest.name, "$LATEST") {
-            self.retire(env);
+        if !keep_revision {
+            // Idle environments of the old revision are never reused; busy ones are retired
+            // when their invocation ends. Published versions are immutable: theirs stay.
+            for env in self.pool.collect_version(&latest.name, "$LATEST") {
+                self.retire(env);
+            }
         }
         match version_row {
             Some(v) => Ok(self.render(&self.version_snapshot(&latest, &v))),

@@ -172,16 +172,19 @@ impl Platform {
         {
             return Err(not_found());
         }
-        let function = self.cached(&r.name).ok_or_else(not_found)?;
-        match qualifier.as_deref() {
-            None | Some("$LATEST") => Ok((function, qualifier)),
-            Some(q) => match self.published(&r.name, q).await {
-                Ok(Some(v)) => Ok((v, qualifier)),
-                Ok(None) => Err(not_found()),
-                Err(e) => Err(InvokeError::Service(format!(
-                    "could not read the version: {e}"
-                ))),
-            },
+        if let Some(q) = qualifier.as_deref() {
+            nimbus_api::names::parse_qualifier(q)
+                .map_err(|e| InvokeError::InvalidParameter(e.to_string()))?;
+        }
+        match self
+            .resolve_qualifier(&r.name, qualifier.as_deref(), true)
+            .await
+        {
+            Ok(Some(resolved)) => Ok((resolved.function, qualifier)),
+            Ok(None) => Err(not_found()),
+            Err(e) => Err(InvokeError::Service(format!(
+                "could not read the version: {e}"
+            ))),
         }
     }
 
@@ -246,6 +249,11 @@ impl Platform {
         let acquired = match warm {
             Some(env) => {
                 self.stats.warm_starts.fetch_add(1, Ordering::Relaxed);
+                if env.is_provisioned() {
+                    self.stats
+                        .provisioned_invocations
+                        .fetch_add(1, Ordering::Relaxed);
+                }
                 // Output written while idle belongs to the stream, not to this invocation. It
                 // was written long ago, so no drain of the pipe is needed (saves a round trip).
                 let idle_lines = env.take_collected_logs();
@@ -257,6 +265,15 @@ impl Platform {
                 })
             }
             None => {
+                if !self.scaling.try_start(&function.name, Instant::now()) {
+                    let reason = if self.reserved(&function.name).is_some() {
+                        ThrottleReason::ReservedFunctionInvocationRateLimitExceeded
+                    } else {
+                        ThrottleReason::FunctionInvocationRateLimitExceeded
+                    };
+                    self.admission.count_throttle(reason);
+                    return Err(InvokeError::Throttled(reason));
+                }
                 self.stats.cold_starts.fetch_add(1, Ordering::Relaxed);
                 self.cold_start(function, request_id, &mut log).await?
             }
@@ -340,9 +357,7 @@ impl Platform {
         );
         self.logs.emit(&group, &stream, log.take_unemitted());
         if let Some(env) = env {
-            let current = self
-                .cached(&function.name)
-                .is_some_and(|f| f.revision_id == function.revision_id);
+            let current = self.is_current(function);
             if let Some(env) = self.pool.release(env, current) {
                 self.retire(env);
             }
@@ -454,7 +469,7 @@ impl Platform {
             );
             return Ok(Err((outcome, stream)));
         }
-        let (spec, interpreter) = self.launch_spec(function).await?;
+        let (spec, interpreter) = self.launch_spec(function, "on-demand").await?;
         let version_line = crate::runtimes::runtime_version_line(
             &function.config.runtime,
             interpreter.as_deref(),
@@ -566,7 +581,7 @@ impl Platform {
             .emit(&function.log_group(), &env.stream, log.take_unemitted());
     }
 
-    async fn start_env(
+    pub(crate) async fn start_env(
         &self,
         function: &Arc<FunctionVersion>,
         spec: &LaunchSpec,
@@ -587,6 +602,25 @@ impl Platform {
         Ok(starting)
     }
 
+    /// True while `function` is still what its qualifier names: `$LATEST` at the same
+    /// revision, or a published version not deleted since. Environments of anything else are
+    /// not reused.
+    pub(crate) fn is_current(&self, function: &FunctionVersion) -> bool {
+        if function.version == "$LATEST" {
+            return self
+                .cached(&function.name)
+                .is_some_and(|f| f.revision_id == function.revision_id);
+        }
+        let Ok(n) = function.version.parse::<i64>() else {
+            return false;
+        };
+        self.cached(&function.name).is_some()
+            && self
+                .versions
+                .read()
+                .is_ok_and(|v| v.contains_key(&(function.name.clone(), n)))
+    }
+
     fn recent_init_failure(&self, key: &str) -> Option<InitFailure> {
         let failures = self.init_failures.lock().ok()?;
         let (at, failure) = failures.get(key)?;
@@ -603,9 +637,11 @@ impl Platform {
     }
 
     /// The command line, environment and mounts a function's runtime starts with.
+    /// `init_type` is `AWS_LAMBDA_INITIALIZATION_TYPE` (`on-demand`, `provisioned-concurrency`).
     pub(crate) async fn launch_spec(
         &self,
         function: &FunctionVersion,
+        init_type: &str,
     ) -> Result<(LaunchSpec, Option<Arc<Interpreter>>), InvokeError> {
         let code = Arc::clone(&self.code);
         let hex = function.code.sha256_hex.clone();
@@ -632,7 +668,7 @@ impl Platform {
             &inside,
             interpreter.as_deref(),
             &stream,
-            "on-demand",
+            init_type,
         );
         let argv = crate::runtime_env::argv(function, &inside, interpreter.as_deref());
         let spec = LaunchSpec {

@@ -5,7 +5,9 @@
 #![forbid(unsafe_code)]
 
 pub mod admission;
+pub mod aliases;
 pub mod clock;
+pub mod concurrency;
 pub mod config;
 pub(crate) mod env;
 pub mod functions;
@@ -17,7 +19,10 @@ pub mod model;
 pub mod package;
 pub mod platform;
 pub(crate) mod pool;
+pub mod provisioned;
 pub(crate) mod runtime_env;
 pub mod runtimes;
+pub(crate) mod scaling;
+pub mod versions;
 
-pub use platform::{Platform, StatsSnapshot};
+pub use platform::{AccountStats, FunctionStatsSnapshot, Platform, StatsSnapshot};

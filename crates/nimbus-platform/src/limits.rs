@@ -64,3 +64,26 @@ pub const FAILED_INIT_RESTARTS_PER_SECOND_MAX: u32 = 1;
 /// Node's V8 heap as a share of MemorySize (percent), as Lambda's Node bootstrap does, so the
 /// runtime collects garbage before the cgroup OOM-kills it.
 pub const NODE_HEAP_PERCENT_OF_MEMORY: u32 = 85;
+
+/// The window of the per-function scaling rate (Lambda: +1,000 environments per 10 s). AWS.
+pub const SCALING_WINDOW: Duration = Duration::from_secs(10);
+
+/// Functions whose scaling budget is tracked at once; full buckets are dropped past it (a
+/// full bucket is the same as no bucket). Ours.
+pub const SCALING_TRACKED_FUNCTIONS_MAX: usize = 10_000;
+
+/// Init cap of provisioned-concurrency environments: Lambda allows max(130 s, the function
+/// timeout) instead of the on-demand 10 s. AWS.
+pub const PROVISIONED_INIT_TIMEOUT_MIN: Duration = Duration::from_secs(130);
+
+/// How often the provisioned-concurrency reconciler re-checks allocations even when nothing
+/// changed (replaces environments that died). Ours.
+pub const PROVISIONED_RECONCILE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// After a provisioned environment failed to initialise, the configuration stays FAILED and
+/// is retried after this long. Ours.
+pub const PROVISIONED_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
+
+/// Provisioned environments initialising at once (all functions), so a large configuration
+/// cannot swamp the host's CPUs with simultaneous Inits. Ours.
+pub const PROVISIONED_STARTS_CONCURRENT_MAX: usize = 4;

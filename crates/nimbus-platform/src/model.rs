@@ -81,6 +81,10 @@ pub struct StoredFunction {
     /// Highest version number ever published (numbers are never reused).
     #[serde(default)]
     pub last_published: u64,
+    /// `$LATEST`'s revision when it was last published: publishing an unchanged `$LATEST`
+    /// again returns that version instead of a new one.
+    #[serde(default)]
+    pub published_from_revision: Option<String>,
 }
 
 /// An immutable snapshot of one function version: what environments are built from and
@@ -105,6 +109,8 @@ pub struct FunctionVersion {
     pub last_modified_ms: i64,
     /// Highest version number published from this function (on `$LATEST` only).
     pub last_published: u64,
+    /// `$LATEST`'s revision when it was last published (on `$LATEST` only).
+    pub published_from_revision: Option<String>,
 }
 
 impl FunctionVersion {

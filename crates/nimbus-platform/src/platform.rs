@@ -3,16 +3,20 @@
 
 use crate::admission::Admission;
 use crate::config::PlatformConfig;
-use crate::limits::{CODE_UPLOADS_CONCURRENT_MAX, REAPER_INTERVAL};
+use crate::limits::{CODE_UPLOADS_CONCURRENT_MAX, REAPER_INTERVAL, SCALING_WINDOW};
 use crate::logs::LogSink;
 use crate::model::FunctionVersion;
 use crate::package::CodeStore;
 use crate::pool::Pool;
+use crate::provisioned::ProvisionedState;
 use crate::runtimes::RuntimeCatalog;
+use crate::scaling::ScaleLimiter;
 use anyhow::Context;
 use nimbus_sandbox::Sandboxes;
-use nimbus_store::Store;
-use std::collections::HashMap;
+use nimbus_store::{AliasRow, Store};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use tokio::sync::Semaphore;
@@ -26,27 +30,69 @@ pub struct Stats {
     pub warm_starts: AtomicU64,
     /// Cold starts that used a pre-built sandbox.
     pub prebuilt_shells: AtomicU64,
+    /// Invocations served by a provisioned-concurrency environment.
+    pub provisioned_invocations: AtomicU64,
 }
 
-/// A snapshot of engine counters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A snapshot of the engine's counters (served at `/nimbus/v1/stats`; the metrics work
+/// builds on it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StatsSnapshot {
+    /// Account limit, reservations and what runs now.
+    pub account: AccountStats,
     /// Invocations served by a new environment.
     pub cold_starts: u64,
-    /// Invocations served by a warm environment.
+    /// Invocations served by a warm environment (provisioned ones included).
     pub warm_starts: u64,
+    /// Of the warm ones, served by a provisioned-concurrency environment.
+    pub provisioned_invocations: u64,
+    /// Invocations of functions with provisioned concurrency that ran on on-demand capacity.
+    pub spillover_invocations: u64,
     /// Cold starts that used a pre-built sandbox.
     pub prebuilt_shells: u64,
     /// Environments alive now.
     pub environments: usize,
     /// Of which idle.
     pub idle_environments: usize,
-    /// Invocations running now.
-    pub in_flight: usize,
-    /// Invocations refused by admission.
-    pub throttles: u64,
+    /// Of which kept by provisioned concurrency.
+    pub provisioned_environments: usize,
+    /// Invocations refused, by `Reason`.
+    pub throttles: BTreeMap<String, u64>,
     /// Log events dropped because the writer was behind.
     pub log_events_dropped: u64,
+    /// Functions with settings or invocations in flight.
+    pub functions: Vec<FunctionStatsSnapshot>,
+}
+
+/// Account-wide concurrency.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountStats {
+    /// The account concurrency limit.
+    pub limit: u32,
+    /// Σ reserved concurrency.
+    pub reserved: u32,
+    /// Limit minus reservations.
+    pub unreserved: u32,
+    /// Concurrent executions now.
+    pub in_flight: u32,
+}
+
+/// One function's concurrency.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionStatsSnapshot {
+    /// Function name.
+    pub name: String,
+    /// Concurrent executions now.
+    pub in_flight: u32,
+    /// Reserved concurrency, if set.
+    pub reserved: Option<u32>,
+    /// Provisioned concurrency requested (all versions and aliases).
+    pub provisioned: u32,
+    /// Executions on provisioned capacity now (utilisation = this / `provisioned`).
+    pub provisioned_in_flight: u32,
 }
 
 /// The Nimbus engine.
@@ -75,6 +121,14 @@ pub struct Platform {
     /// it shared from storing the package until its row is committed; GC holds it exclusively.
     pub(crate) code_gc: tokio::sync::RwLock<()>,
     pub(crate) stats: Stats,
+    /// Aliases of every function, mirrored from the store like `functions`.
+    pub(crate) aliases: RwLock<HashMap<String, BTreeMap<String, AliasRow>>>,
+    /// Splits weighted-alias traffic (seedable for reproducible tests).
+    pub(crate) routing: Mutex<StdRng>,
+    /// Provisioned-concurrency configurations and their reconciler's bookkeeping.
+    pub(crate) provisioned: ProvisionedState,
+    /// The per-function scaling rate of new environments.
+    pub(crate) scaling: ScaleLimiter,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     log_writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -101,6 +155,11 @@ impl Platform {
             config.runtime_dir(),
         ));
         let (logs, log_writer) = LogSink::start(Arc::clone(&store), config.log_retention_bytes);
+        let routing = match config.routing_seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        let scaling = ScaleLimiter::new(config.scaling_per_window, SCALING_WINDOW);
         let platform = Arc::new(Self {
             admission: Admission::new(config.account_concurrency),
             config,
@@ -117,14 +176,23 @@ impl Platform {
             uploads: Semaphore::new(CODE_UPLOADS_CONCURRENT_MAX),
             code_gc: tokio::sync::RwLock::new(()),
             stats: Stats::default(),
+            aliases: RwLock::new(HashMap::new()),
+            routing: Mutex::new(routing),
+            provisioned: ProvisionedState::default(),
+            scaling,
             background: Mutex::new(Vec::new()),
             log_writer: Mutex::new(Some(log_writer)),
         });
         platform.load_functions().await?;
+        platform.load_aliases().await?;
+        platform.load_reserved().await?;
+        platform.load_provisioned().await?;
         platform.collect_garbage_code().await;
         let reaper = tokio::spawn(reap_loop(Arc::downgrade(&platform)));
+        let reconciler = platform.start_provisioned_reconciler();
         if let Ok(mut bg) = platform.background.lock() {
             bg.push(reaper);
+            bg.push(reconciler);
         }
         Ok(platform)
     }
@@ -142,15 +210,42 @@ impl Platform {
     /// Engine counters.
     pub fn stats(&self) -> StatsSnapshot {
         let (environments, idle_environments) = self.pool.counts();
+        let provisioned_environments = self
+            .pool
+            .live()
+            .iter()
+            .filter(|e| e.is_provisioned())
+            .count();
+        let account = self.admission.stats();
         StatsSnapshot {
+            account: AccountStats {
+                limit: account.account_limit,
+                reserved: account.reserved_total,
+                unreserved: account.unreserved,
+                in_flight: account.in_flight,
+            },
             cold_starts: self.stats.cold_starts.load(Ordering::Relaxed),
             warm_starts: self.stats.warm_starts.load(Ordering::Relaxed),
+            provisioned_invocations: self.stats.provisioned_invocations.load(Ordering::Relaxed),
+            spillover_invocations: account.spillovers,
             prebuilt_shells: self.stats.prebuilt_shells.load(Ordering::Relaxed),
             environments,
             idle_environments,
-            in_flight: self.admission.in_flight() as usize,
-            throttles: self.admission.throttles(),
+            provisioned_environments,
+            throttles: account.throttles.into_iter().collect(),
             log_events_dropped: self.logs.dropped(),
+            functions: self
+                .admission
+                .all_function_stats()
+                .into_iter()
+                .map(|(name, f)| FunctionStatsSnapshot {
+                    name,
+                    in_flight: f.in_flight,
+                    reserved: f.reserved,
+                    provisioned: f.provisioned,
+                    provisioned_in_flight: f.provisioned_in_flight,
+                })
+                .collect(),
         }
     }
 

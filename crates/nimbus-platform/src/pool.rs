@@ -22,8 +22,8 @@ impl Pool {
         }
     }
 
-    /// Takes the most recently used idle environment for `key`, skipping dead ones
-    /// (returned for teardown).
+    /// Takes an idle environment for `key`: a provisioned one first (that is what they are
+    /// for), else the most recently used. Dead ones met on the way are returned for teardown.
     pub(crate) fn acquire(&self, key: &str) -> (Option<Arc<Env>>, Vec<Arc<Env>>) {
         let mut dead = Vec::new();
         let Ok(mut idle) = self.idle.lock() else {
@@ -32,13 +32,14 @@ impl Pool {
         let Some(list) = idle.get_mut(key) else {
             return (None, dead);
         };
-        while let Some(env) = list.pop() {
-            if env.is_usable() {
-                return (Some(env), dead);
-            }
-            dead.push(env);
-        }
-        (None, dead)
+        let (usable, unusable): (Vec<_>, Vec<_>) = list.drain(..).partition(|e| e.is_usable());
+        *list = usable;
+        dead.extend(unusable);
+        let pick = list
+            .iter()
+            .rposition(|e| e.is_provisioned())
+            .or_else(|| list.len().checked_sub(1));
+        (pick.map(|i| list.remove(i)), dead)
     }
 
     /// Puts an environment back after an invocation. Returns it when it must be torn down
@@ -63,10 +64,13 @@ impl Pool {
         }
     }
 
-    /// Removes idle environments that were unused for `keep_alive` or that belong to
-    /// `retired` functions; returns them for teardown.
+    /// Removes idle environments that died or were unused for `keep_alive`; returns them for
+    /// teardown. Provisioned environments are never reaped while a configuration keeps them.
     pub(crate) fn collect_expired(&self, now: Instant, keep_alive: Duration) -> Vec<Arc<Env>> {
-        self.collect(|env| now.duration_since(env.last_used()) >= keep_alive || !env.is_usable())
+        self.collect(|env| {
+            !env.is_usable()
+                || (!env.is_provisioned() && now.duration_since(env.last_used()) >= keep_alive)
+        })
     }
 
     /// Removes every idle environment of function `name`.
@@ -74,7 +78,7 @@ impl Pool {
         self.collect(|env| env.function.name == name)
     }
 
-    /// Removes the idle environments of one version (`$LATEST`) of function `name`.
+    /// Removes the idle environments of one version of function `name`.
     pub(crate) fn collect_version(&self, name: &str, version: &str) -> Vec<Arc<Env>> {
         self.collect(|env| env.function.name == name && env.function.version == version)
     }

@@ -8,31 +8,31 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use nimbus_api::error::{ErrorBody, ErrorCode};
-use nimbus_api::function::{FunctionCodeLocation, GetFunctionResponse};
+use nimbus_api::function::{Concurrency, FunctionCodeLocation, GetFunctionResponse};
 use nimbus_api::limits;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 /// Bodies of control-plane calls other than code uploads are small (a 4 KB environment at
 /// most); 1 MiB leaves room and bounds memory.
-const CONFIG_BODY_BYTES_MAX: usize = 1024 * 1024;
+pub(crate) const CONFIG_BODY_BYTES_MAX: usize = 1024 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct QualifierQuery {
-    qualifier: Option<String>,
+    pub(crate) qualifier: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ListQuery {
-    marker: Option<String>,
-    max_items: Option<String>,
-    function_version: Option<String>,
+    pub(crate) marker: Option<String>,
+    pub(crate) max_items: Option<String>,
+    pub(crate) function_version: Option<String>,
 }
 
 /// Reads and decodes a JSON body; `operation` names the call in size errors.
-async fn json_body<T: DeserializeOwned>(
+pub(crate) async fn json_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
@@ -54,8 +54,16 @@ async fn json_body<T: DeserializeOwned>(
         .map_err(|e| ApiError::from(nimbus_api::validate::malformed_body(&e)))
 }
 
-fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
-    let mut resp = (status, axum::Json(value)).into_response();
+pub(crate) fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    with_request_id((status, axum::Json(value)).into_response())
+}
+
+/// `204 No Content` (the Delete* calls).
+pub(crate) fn no_content() -> Response {
+    with_request_id(StatusCode::NO_CONTENT.into_response())
+}
+
+fn with_request_id(mut resp: Response) -> Response {
     if let Ok(id) = axum::http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
         resp.headers_mut().insert("x-amzn-requestid", id);
     }
@@ -101,7 +109,9 @@ pub(crate) async fn get_function(
             ..FunctionCodeLocation::default()
         }),
         tags: (!details.tags.is_empty()).then_some(details.tags),
-        ..GetFunctionResponse::default()
+        concurrency: details.reserved_concurrency.map(|r| Concurrency {
+            reserved_concurrent_executions: Some(i64::from(r)),
+        }),
     };
     Ok(json(StatusCode::OK, &response))
 }
@@ -181,11 +191,7 @@ pub(crate) async fn delete_function(
     Query(q): Query<QualifierQuery>,
 ) -> Result<Response, ApiError> {
     p.delete_function(&name, q.qualifier.as_deref()).await?;
-    let mut resp = StatusCode::NO_CONTENT.into_response();
-    if let Ok(id) = axum::http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        resp.headers_mut().insert("x-amzn-requestid", id);
-    }
-    Ok(resp)
+    Ok(no_content())
 }
 
 pub(crate) async fn account_settings(State(p): State<AppState>) -> Result<Response, ApiError> {

@@ -11,10 +11,11 @@ mod control;
 pub mod error;
 mod invoke;
 mod logs;
+mod versions;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use nimbus_platform::Platform;
 use std::sync::Arc;
 
@@ -39,12 +40,41 @@ pub fn router(platform: Arc<Platform>) -> Router {
         )
         .route(
             "/2015-03-31/functions/{name}/code",
-            axum::routing::put(control::update_function_code),
+            put(control::update_function_code),
         )
         .route(
             "/2015-03-31/functions/{name}/invocations",
             post(invoke::invoke),
         )
+        .route(
+            "/2015-03-31/functions/{name}/versions",
+            post(versions::publish_version).get(versions::list_versions),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/aliases",
+            post(versions::create_alias).get(versions::list_aliases),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/aliases/{alias}",
+            get(versions::get_alias)
+                .put(versions::update_alias)
+                .delete(versions::delete_alias),
+        )
+        .route(
+            "/2017-10-31/functions/{name}/concurrency",
+            put(versions::put_function_concurrency).delete(versions::delete_function_concurrency),
+        )
+        .route(
+            "/2019-09-30/functions/{name}/concurrency",
+            get(versions::get_function_concurrency),
+        )
+        .route(
+            "/2019-09-30/functions/{name}/provisioned-concurrency",
+            put(versions::put_provisioned)
+                .get(versions::get_provisioned)
+                .delete(versions::delete_provisioned),
+        )
+        .route("/nimbus/v1/stats", get(versions::stats))
         .route(
             "/2016-08-19/account-settings",
             get(control::account_settings),

@@ -14,6 +14,8 @@
 //! cpu_hard_cap = false
 //! log_retention_mb = 64
 //! process_isolation = false
+//! scaling_per_10s = 1000
+//! routing_seed = 42        # optional: reproducible weighted-alias splits
 //!
 //! [runtimes]
 //! "python3.12" = "/usr/bin/python3.12"
@@ -77,6 +79,12 @@ pub struct ServeArgs {
     /// Run functions as plain processes (no namespaces or cgroups; development only).
     #[arg(long, env = "NIMBUS_PROCESS_ISOLATION")]
     pub process_isolation: Option<bool>,
+    /// New execution environments a function may start per 10 s (Lambda: 1000).
+    #[arg(long = "scaling-per-10s", env = "NIMBUS_SCALING_PER_10S")]
+    pub scaling_per_10s: Option<u32>,
+    /// Seed for weighted-alias routing (reproducible traffic splits; default: random).
+    #[arg(long, env = "NIMBUS_ROUTING_SEED")]
+    pub routing_seed: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -92,6 +100,8 @@ struct FileSettings {
     cpu_hard_cap: Option<bool>,
     log_retention_mb: Option<i64>,
     process_isolation: Option<bool>,
+    scaling_per_10s: Option<u32>,
+    routing_seed: Option<u64>,
     #[serde(default)]
     runtimes: BTreeMap<String, PathBuf>,
 }
@@ -168,6 +178,13 @@ impl Settings {
         if let Some(on) = args.process_isolation.or(file.process_isolation) {
             platform.force_process_isolation = on;
         }
+        if let Some(n) = args.scaling_per_10s.or(file.scaling_per_10s) {
+            if n == 0 {
+                bail!("scaling rate must be at least 1 environment per 10 s");
+            }
+            platform.scaling_per_window = n;
+        }
+        platform.routing_seed = args.routing_seed.or(file.routing_seed);
         platform.runtime_paths = file.runtimes;
         for (key, value) in std::env::vars() {
             // NIMBUS_RUNTIME_PYTHON3_12=/path → python3.12
@@ -236,6 +253,8 @@ mod tests {
             cpu_hard_cap: None,
             log_retention_mb: None,
             process_isolation: None,
+            scaling_per_10s: None,
+            routing_seed: None,
         }
     }
 

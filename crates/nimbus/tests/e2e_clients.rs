@@ -52,7 +52,8 @@ fn python_suite_with_real_aws_clients() {
 
     let server = Server::start(
         Path::new(env!("CARGO_BIN_EXE_nimbus")),
-        &["--shell-pool", "1"],
+        // Seeded weighted-alias routing: the traffic-split test sees the same split each run.
+        &["--shell-pool", "1", "--routing-seed", "20261127"],
     );
 
     let mut pytest = Command::new(&python);
@@ -61,6 +62,8 @@ fn python_suite_with_real_aws_clients() {
         .current_dir(&root)
         .env("NIMBUS_ENDPOINT", &server.endpoint)
         .env("NIMBUS_RIC_DIR", &ric_dir)
+        // For tests that need a server of their own (restarts).
+        .env("NIMBUS_BIN", env!("CARGO_BIN_EXE_nimbus"))
         // Keep the user's AWS configuration out of the clients' way.
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_DEFAULT_PROFILE")

@@ -79,6 +79,9 @@ pub(crate) struct Env {
     tasks: Vec<AbortHandle>,
     last_used: Mutex<Instant>,
     broken: AtomicBool,
+    /// The provisioned-concurrency configuration that keeps this environment warm (`None`:
+    /// on-demand, reaped after the keep-alive).
+    provisioned_for: Mutex<Option<String>>,
 }
 
 /// A cold start in progress.
@@ -143,6 +146,7 @@ impl Env {
             ],
             last_used: Mutex::new(started_at),
             broken: AtomicBool::new(false),
+            provisioned_for: Mutex::new(None),
         });
         Ok(Starting {
             env,
@@ -160,6 +164,23 @@ impl Env {
     /// Marks the environment as not reusable (it will be torn down when released).
     pub(crate) fn mark_broken(&self) {
         self.broken.store(true, Ordering::Release);
+    }
+
+    /// The provisioned-concurrency configuration owning this environment, if any.
+    pub(crate) fn provisioned_for(&self) -> Option<String> {
+        self.provisioned_for.lock().ok().and_then(|o| o.clone())
+    }
+
+    /// True when a provisioned-concurrency configuration keeps this environment.
+    pub(crate) fn is_provisioned(&self) -> bool {
+        self.provisioned_for.lock().is_ok_and(|o| o.is_some())
+    }
+
+    /// Hands the environment to a provisioned configuration (`Some`) or back to on-demand.
+    pub(crate) fn set_provisioned_for(&self, owner: Option<String>) {
+        if let Ok(mut o) = self.provisioned_for.lock() {
+            *o = owner;
+        }
     }
 
     /// When it last finished an invocation (or was created).
