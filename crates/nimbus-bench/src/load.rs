@@ -51,14 +51,15 @@ impl LoadResult {
 }
 
 /// One client: one connection.
-struct Client {
+pub struct Client {
     sender: SendRequest<Full<Bytes>>,
     host: String,
     path: String,
 }
 
 impl Client {
-    async fn connect(target: &Target) -> anyhow::Result<Self> {
+    /// Opens the connection.
+    pub async fn connect(target: &Target) -> anyhow::Result<Self> {
         let stream = tokio::net::TcpStream::connect(target.addr)
             .await
             .with_context(|| format!("connect to {}", target.addr))?;
@@ -79,6 +80,14 @@ impl Client {
 
     /// Sends one request; `Ok(true)` when it succeeded.
     async fn call(&mut self) -> anyhow::Result<bool> {
+        let answer = self.send().await?;
+        Ok(answer.status == StatusCode::OK
+            && !answer.function_error
+            && answer.body.as_ref() == PAYLOAD)
+    }
+
+    /// Sends one request with [`PAYLOAD`] and reads the whole answer.
+    pub async fn send(&mut self) -> anyhow::Result<Answer> {
         let request = Request::post(self.path.as_str())
             .header(hyper::header::HOST, self.host.as_str())
             .header(hyper::header::CONTENT_TYPE, "application/json")
@@ -89,16 +98,30 @@ impl Client {
             .send_request(request)
             .await
             .context("send request")?;
-        let ok = response.status() == StatusCode::OK
-            && !response.headers().contains_key("x-amz-function-error");
+        let status = response.status();
+        let function_error = response.headers().contains_key("x-amz-function-error");
         let body = response
             .into_body()
             .collect()
             .await
             .context("read body")?
             .to_bytes();
-        Ok(ok && body.as_ref() == PAYLOAD)
+        Ok(Answer {
+            status,
+            function_error,
+            body,
+        })
     }
+}
+
+/// One response as the load generator sees it.
+pub struct Answer {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `X-Amz-Function-Error` was set.
+    pub function_error: bool,
+    /// The body.
+    pub body: Bytes,
 }
 
 /// `count` requests one after the other on one connection. Runs as a task on the runtime's

@@ -7,18 +7,13 @@
 
 #![forbid(unsafe_code)]
 
-mod cold;
-mod load;
-mod machine;
-mod stats;
-
 use anyhow::{Context, bail};
 use clap::Parser;
-use cold::{Pacing, PlainCommand, RuntimeCase};
-use load::{LoadResult, Target};
-use machine::Cpu;
+use nimbus_bench::cold::{self, Pacing, PlainCommand, RuntimeCase};
+use nimbus_bench::load::{self, LoadResult, Target};
+use nimbus_bench::machine::{self, Cpu};
+use nimbus_bench::stats::{Latencies, ratio};
 use nimbus_testkit::{Lambda, Server};
-use stats::{Latencies, ratio};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
