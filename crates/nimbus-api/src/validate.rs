@@ -880,46 +880,6 @@ pub fn parse_max_items(raw: &str) -> Result<i64, ValidationFailure> {
     }
 }
 
-/// Lambda's text when a reservation would leave less than 100 unreserved.
-fn msg_unreserved_below_minimum() -> String {
-    format!(
-        "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{}].",
-        limits::UNRESERVED_CONCURRENCY_MIN
-    )
-}
-
-/// Validate `PutFunctionConcurrency`'s `ReservedConcurrentExecutions`.
-///
-/// `account_limit` is the account quota; `reserved_by_others` the sum of the
-/// other functions' reservations. A negative value is a ValidationException;
-/// leaving fewer than 100 unreserved is Lambda's InvalidParameterValueException.
-pub fn validate_reserved_concurrency(
-    requested: i64,
-    account_limit: u32,
-    reserved_by_others: u32,
-) -> Result<u32, ValidationFailure> {
-    let mut out = Vec::new();
-    check_range(
-        &mut out,
-        "reservedConcurrentExecutions",
-        requested,
-        0,
-        i64::MAX,
-    );
-    if let Some(f) = validation_exception(&out) {
-        return Err(f);
-    }
-    let requested_u32 = u32::try_from(requested)
-        .map_err(|_| ValidationFailure::invalid_parameter(msg_unreserved_below_minimum()))?;
-    let unreserved = i64::from(account_limit) - i64::from(reserved_by_others) - requested;
-    if unreserved < i64::from(limits::UNRESERVED_CONCURRENCY_MIN) {
-        return Err(ValidationFailure::invalid_parameter(
-            msg_unreserved_below_minimum(),
-        ));
-    }
-    Ok(requested_u32)
-}
-
 /// `ListFunctions` master-region pattern: `ALL` or a region.
 const MASTER_REGION_PATTERN: &str = r"ALL|(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}";
 
@@ -976,24 +936,6 @@ fn max_items_violation(raw: &str) -> Violation {
 mod tests {
     use super::*;
     use crate::function::DeadLetterConfig;
-
-    #[test]
-    fn reserved_concurrency() {
-        assert_eq!(validate_reserved_concurrency(900, 1000, 0).unwrap(), 900);
-        assert_eq!(validate_reserved_concurrency(0, 1000, 900).unwrap(), 0);
-        let f = validate_reserved_concurrency(901, 1000, 0).unwrap_err();
-        assert_eq!(f.code, ErrorCode::InvalidParameterValue);
-        assert_eq!(
-            f.message,
-            "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100]."
-        );
-        assert!(validate_reserved_concurrency(i64::MAX, 1000, 0).is_err());
-        let f = validate_reserved_concurrency(-1, 1000, 0).unwrap_err();
-        assert_eq!(
-            f.message,
-            "1 validation error detected: Value '-1' at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 0"
-        );
-    }
 
     #[test]
     fn list_functions_query() {

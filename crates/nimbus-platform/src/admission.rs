@@ -21,8 +21,7 @@ pub use nimbus_api::error::ThrottleReason;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Lambda keeps at least this much of the account unreserved (AWS).
-pub const UNRESERVED_CONCURRENCY_MIN: u32 = 100;
+pub use nimbus_api::limits::UNRESERVED_CONCURRENCY_MIN;
 
 /// Which capacity one admitted invocation holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,9 +79,12 @@ impl State {
 pub enum ConfigError {
     /// The change would leave less than [`UNRESERVED_CONCURRENCY_MIN`] unreserved.
     #[error(
-        "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{UNRESERVED_CONCURRENCY_MIN}]."
+        "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{minimum}]."
     )]
-    UnreservedBelowMinimum,
+    UnreservedBelowMinimum {
+        /// The account's unreserved minimum.
+        minimum: u32,
+    },
     /// Provisioned concurrency would exceed the function's reservation.
     #[error(
         "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function"
@@ -100,9 +102,12 @@ pub enum ConfigError {
     },
     /// Provisioned concurrency larger than what the unreserved pool can spare.
     #[error(
-        "Requested Provisioned Concurrency exceeds the account's available concurrency: it would leave UnreservedConcurrentExecution below its minimum value of [{UNRESERVED_CONCURRENCY_MIN}]."
+        "Requested Provisioned Concurrency exceeds the account's available concurrency: it would leave UnreservedConcurrentExecution below its minimum value of [{minimum}]."
     )]
-    ProvisionedOverPool,
+    ProvisionedOverPool {
+        /// The account's unreserved minimum.
+        minimum: u32,
+    },
 }
 
 /// Concurrency counters and settings.
@@ -179,12 +184,14 @@ pub struct FunctionStats {
 }
 
 impl Admission {
-    /// An account of `account_limit` concurrent executions.
+    /// An account of `account_limit` concurrent executions keeping Lambda's minimum
+    /// unreserved (or all of it, for accounts smaller than that minimum).
     pub fn new(account_limit: u32) -> Self {
-        Self::with_unreserved_minimum(account_limit, UNRESERVED_CONCURRENCY_MIN)
+        Self::with_unreserved_minimum(account_limit, UNRESERVED_CONCURRENCY_MIN.min(account_limit))
     }
 
-    fn with_unreserved_minimum(account_limit: u32, unreserved_min: u32) -> Self {
+    /// An account whose reservations must leave `unreserved_min` unreserved.
+    pub fn with_unreserved_minimum(account_limit: u32, unreserved_min: u32) -> Self {
         Self {
             state: Arc::new(Mutex::new(State {
                 account_limit,
@@ -282,7 +289,9 @@ impl Admission {
             i64::from(s.provisioned_unreserved_total) - i64::from(moved_out) + i64::from(moved_in);
         let unreserved = i64::from(s.account_limit) - reserved_total - provisioned_unreserved;
         if unreserved < i64::from(s.unreserved_min) {
-            return Err(ConfigError::UnreservedBelowMinimum);
+            return Err(ConfigError::UnreservedBelowMinimum {
+                minimum: s.unreserved_min,
+            });
         }
         Ok(())
     }
@@ -316,7 +325,9 @@ impl Admission {
                     + i64::from(provisioned);
                 let left = i64::from(s.unreserved_pool()) - total;
                 if left < i64::from(s.unreserved_min) {
-                    Err(ConfigError::ProvisionedOverPool)
+                    Err(ConfigError::ProvisionedOverPool {
+                        minimum: s.unreserved_min,
+                    })
                 } else {
                     Ok(())
                 }
@@ -441,7 +452,7 @@ mod tests {
         a.set_reserved("r", Some(100));
         assert_eq!(
             a.check_reserved("other", Some(1)),
-            Err(ConfigError::UnreservedBelowMinimum)
+            Err(ConfigError::UnreservedBelowMinimum { minimum: 100 })
         );
         // The unreserved pool is 100; fill it with other functions.
         let others: Vec<_> = (0..100)
@@ -474,7 +485,7 @@ mod tests {
         a.set_provisioned("p", 10);
         assert_eq!(
             a.check_provisioned("q", 1),
-            Err(ConfigError::ProvisionedOverPool)
+            Err(ConfigError::ProvisionedOverPool { minimum: 100 })
         );
         let others: Vec<_> = (0..100)
             .map(|i| a.try_acquire(&format!("o{i}")).expect("pool"))

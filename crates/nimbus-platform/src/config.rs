@@ -44,6 +44,9 @@ pub struct PlatformConfig {
     pub routing_seed: Option<u64>,
     /// New execution environments a function may start per [`crate::limits::SCALING_WINDOW`].
     pub scaling_per_window: u32,
+    /// Concurrency reservations must leave unreserved (`None`: Lambda's 100, or the whole
+    /// account when it is smaller).
+    pub unreserved_minimum: Option<u32>,
 }
 
 impl PlatformConfig {
@@ -63,6 +66,7 @@ impl PlatformConfig {
             spawner_exe: PathBuf::from("/proc/self/exe"),
             routing_seed: None,
             scaling_per_window: SCALING_PER_WINDOW_DEFAULT,
+            unreserved_minimum: None,
         }
     }
 
@@ -74,6 +78,12 @@ impl PlatformConfig {
     /// Where the embedded runtime bootstraps are written.
     pub fn runtime_dir(&self) -> PathBuf {
         self.data_dir.join("runtime")
+    }
+
+    /// What reservations must leave unreserved.
+    pub fn unreserved_minimum(&self) -> u32 {
+        self.unreserved_minimum
+            .unwrap_or(nimbus_api::limits::UNRESERVED_CONCURRENCY_MIN.min(self.account_concurrency))
     }
 
     /// Sandbox scratch space.

@@ -161,7 +161,10 @@ impl Platform {
         };
         let scaling = ScaleLimiter::new(config.scaling_per_window, SCALING_WINDOW);
         let platform = Arc::new(Self {
-            admission: Admission::new(config.account_concurrency),
+            admission: Admission::with_unreserved_minimum(
+                config.account_concurrency,
+                config.unreserved_minimum(),
+            ),
             config,
             store,
             code: Arc::new(code),

@@ -15,6 +15,7 @@
 //! log_retention_mb = 64
 //! process_isolation = false
 //! scaling_per_10s = 1000
+//! unreserved_minimum = 100  # what reservations must leave (default min(100, account))
 //! routing_seed = 42        # optional: reproducible weighted-alias splits
 //!
 //! [runtimes]
@@ -82,6 +83,10 @@ pub struct ServeArgs {
     /// New execution environments a function may start per 10 s (Lambda: 1000).
     #[arg(long = "scaling-per-10s", env = "NIMBUS_SCALING_PER_10S")]
     pub scaling_per_10s: Option<u32>,
+    /// Concurrency that reservations must leave unreserved (default: Lambda's 100, or the
+    /// whole account limit when it is smaller).
+    #[arg(long, env = "NIMBUS_UNRESERVED_MINIMUM")]
+    pub unreserved_minimum: Option<u32>,
     /// Seed for weighted-alias routing (reproducible traffic splits; default: random).
     #[arg(long, env = "NIMBUS_ROUTING_SEED")]
     pub routing_seed: Option<u64>,
@@ -101,6 +106,7 @@ struct FileSettings {
     log_retention_mb: Option<i64>,
     process_isolation: Option<bool>,
     scaling_per_10s: Option<u32>,
+    unreserved_minimum: Option<u32>,
     routing_seed: Option<u64>,
     #[serde(default)]
     runtimes: BTreeMap<String, PathBuf>,
@@ -185,6 +191,15 @@ impl Settings {
             platform.scaling_per_window = n;
         }
         platform.routing_seed = args.routing_seed.or(file.routing_seed);
+        if let Some(n) = args.unreserved_minimum.or(file.unreserved_minimum) {
+            if n > platform.account_concurrency {
+                bail!(
+                    "unreserved minimum ({n}) must not exceed the account concurrency ({})",
+                    platform.account_concurrency
+                );
+            }
+            platform.unreserved_minimum = Some(n);
+        }
         platform.runtime_paths = file.runtimes;
         for (key, value) in std::env::vars() {
             // NIMBUS_RUNTIME_PYTHON3_12=/path → python3.12
@@ -254,6 +269,7 @@ mod tests {
             log_retention_mb: None,
             process_isolation: None,
             scaling_per_10s: None,
+            unreserved_minimum: None,
             routing_seed: None,
         }
     }

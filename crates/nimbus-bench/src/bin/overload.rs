@@ -6,7 +6,11 @@
 //! mean, from the start and end times the function itself reports), the latency of the 429s,
 //! and the server's RSS at start and end. Expected: only 200s and 429s, in-flight never above
 //! 20, mean in-flight ≥ 18 (the limit is used, not just respected), 429s in well under a
-//! millisecond.
+//! millisecond, served requests within 200 ms + 20 ms at p99, RSS flat.
+//!
+//! A second phase reserves 5 of the 20 for another function and offers it 4 requests/s while
+//! the first function keeps flooding: the reserved function must see no 429 at all, and the
+//! flooding one never more than the 15 left to it.
 //!
 //! Run: `cargo build --release -p nimbus -p nimbus-bench && cargo run --release -p
 //! nimbus-bench --bin overload -- [--quick]`. See `docs/benchmarks.md`.
@@ -42,10 +46,27 @@ const RAMP: Duration = Duration::from_secs(1);
 /// Requests allowed in the air at once (the bound of this open-loop generator): far above
 /// what the server admits, so the generator never limits the offered load.
 const CLIENT_IN_FLIGHT_MAX: usize = 512;
+/// Reserved concurrency of the second function in phase 2.
+const RESERVED: u32 = 5;
+/// What phase 2 offers the reserved function (below its 5 × 5 = 25 requests/s capacity).
+const RESERVED_RATE: f64 = 4.0;
+/// Length of phase 2.
+const PHASE2: Duration = Duration::from_secs(10);
+/// Length of phase 2 with `--quick`.
+const PHASE2_QUICK: Duration = Duration::from_secs(5);
+/// RSS, fds and threads of the server are sampled this often.
+const SAMPLE_EVERY: Duration = Duration::from_secs(1);
+/// The early RSS sample compared with the last one: at 2 minutes, or a fifth of a shorter run.
+const RSS_EARLY_MAX: Duration = Duration::from_secs(120);
 /// Worker threads of the load generator.
 const WORKER_THREADS: usize = 2;
 /// Host Python (the research floor's interpreter).
 const HOST_PYTHON: &str = "/usr/bin/python3";
+
+/// The function flooded in both phases.
+const FLOODED: &str = "flooded";
+/// The function with a reservation in phase 2.
+const RESERVED_FN: &str = "reserved";
 
 /// Sleeps 200 ms and reports when it ran (host wall clock: environments share it).
 const HANDLER: &str = "import time\n\ndef handler(event, context):\n    start = time.time()\n    time.sleep(0.2)\n    return {\"start\": start, \"end\": time.time()}\n";
@@ -66,8 +87,12 @@ struct Args {
 
 /// What one request saw.
 enum Seen {
-    /// 200 with the function's start and end (seconds since the epoch).
-    Ran { start: f64, end: f64 },
+    /// 200 with the function's start and end (seconds since the epoch) and its latency.
+    Ran {
+        start: f64,
+        end: f64,
+        latency: Duration,
+    },
     /// 429 and how long it took.
     Throttled(Duration),
     /// Anything else (status, or a transport error).
@@ -81,6 +106,7 @@ fn main() -> anyhow::Result<()> {
         (None, true) => RUN_QUICK,
         (None, false) => RUN,
     };
+    let phase2 = if args.quick { PHASE2_QUICK } else { PHASE2 };
     let exe_dir = std::env::current_exe()
         .context("locate this executable")?
         .parent()
@@ -95,27 +121,31 @@ fn main() -> anyhow::Result<()> {
     }
     let limit = ACCOUNT_LIMIT.to_string();
     let runtime = format!("python3.11={HOST_PYTHON}");
+    // Lambda keeps 100 unreserved; an account of 20 would keep all of it. Phase 2 reserves 5.
+    let unreserved_min = (ACCOUNT_LIMIT - RESERVED).to_string();
     let server_args = [
         "--account-concurrency",
         limit.as_str(),
+        "--unreserved-minimum",
+        unreserved_min.as_str(),
         "--runtime",
         runtime.as_str(),
     ];
     let server = Server::start(&nimbus, &server_args);
     let pid = machine::find_server(server.data_dir());
     let lambda = server.lambda();
-    let name = "overload";
-    let created = lambda.create(
-        name,
-        "python3.11",
-        "app.handler",
-        &python_zip(HANDLER),
-        json!({ "MemorySize": 128, "Timeout": 10 }),
-    );
-    if created.status != 201 {
-        bail!("CreateFunction failed: {}", created.text());
+    for name in [FLOODED, RESERVED_FN] {
+        let created = lambda.create(
+            name,
+            "python3.11",
+            "app.handler",
+            &python_zip(HANDLER),
+            json!({ "MemorySize": 128, "Timeout": 10 }),
+        );
+        if created.status != 201 {
+            bail!("CreateFunction {name} failed: {}", created.text());
+        }
     }
-    let rss_start = pid.and_then(machine::rss_kib);
 
     let rate = f64::from(ACCOUNT_LIMIT) * 1000.0 / FUNCTION_MS as f64 * OVERLOAD_FACTOR;
     println!("overload");
@@ -142,7 +172,7 @@ fn main() -> anyhow::Result<()> {
         .trim_start_matches("http://")
         .parse()
         .context("server address")?;
-    let target = Target {
+    let target = |name: &str| Target {
         addr,
         path: format!("/2015-03-31/functions/{name}/invocations"),
     };
@@ -152,33 +182,21 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("start the load generator runtime")?;
-    let started_wall = unix_now();
-    let seen = rt.block_on(offer(target, rate, run))?;
-    let ended_wall = unix_now();
-    let rss_end = pid.and_then(machine::rss_kib);
-    let server_stats = lambda.request("GET", "/nimbus/v1/stats", &[], None).json();
 
-    let mut ok = 0u64;
-    let mut throttled = Latencies::new()?;
-    let mut other: Vec<String> = Vec::new();
-    let mut intervals = Vec::new();
-    for s in seen {
-        match s {
-            Seen::Ran { start, end } => {
-                ok += 1;
-                intervals.push((start, end));
-            }
-            Seen::Throttled(latency) => throttled.record(latency),
-            Seen::Other(what) => other.push(what),
-        }
-    }
-    let total = ok + throttled.count() + other.len() as u64;
-    let max_in_flight = max_overlap(&intervals);
+    // Phase 1: the whole account under 2x load.
+    let sampler = pid.map(|pid| Sampler::start(pid, run));
+    let started_wall = unix_now();
+    let seen = rt.block_on(offer(target(FLOODED), rate, run))?;
+    let ended_wall = unix_now();
+    let samples = sampler.map(Sampler::finish).unwrap_or_default();
+    let server_stats = lambda.request("GET", "/nimbus/v1/stats", &[], None).json();
+    let flood = Tally::of(seen)?;
     let window = (
         started_wall + RAMP.as_secs_f64(),
         ended_wall.min(started_wall + run.as_secs_f64()),
     );
-    let mean_in_flight = mean_overlap(&intervals, window);
+    let mean_in_flight = flood.mean_in_flight(window);
+    let max_in_flight = flood.max_in_flight();
     let server_throttles: u64 = server_stats["throttles"]
         .as_object()
         .map(|m| m.values().filter_map(|v| v.as_u64()).sum())
@@ -186,20 +204,15 @@ fn main() -> anyhow::Result<()> {
 
     println!();
     println!(
-        "  answers     : {total} total: 200 = {ok}, 429 = {}, other = {}",
-        throttled.count(),
-        other.len()
+        "  phase 1: {FLOODED} alone, {rate:.0} req/s for {} s",
+        run.as_secs()
     );
-    if !other.is_empty() {
-        other.sort();
-        other.dedup();
-        println!("  other kinds : {}", other.join("; "));
-    }
+    flood.print_answers();
     println!(
         "  admitted    : {:.1} req/s of {:.0} sustainable ({:.0}% of the limit's capacity)",
-        ok as f64 / run.as_secs_f64(),
+        flood.ok() as f64 / run.as_secs_f64(),
         rate / OVERLOAD_FACTOR,
-        100.0 * ok as f64 / run.as_secs_f64() / (rate / OVERLOAD_FACTOR)
+        100.0 * flood.ok() as f64 / run.as_secs_f64() / (rate / OVERLOAD_FACTOR)
     );
     println!(
         "  in-flight   : max {max_in_flight} (limit {ACCOUNT_LIMIT}), mean {mean_in_flight:.2} over [{:.0} s, {:.0} s] of the run",
@@ -207,63 +220,295 @@ fn main() -> anyhow::Result<()> {
         window.1 - started_wall
     );
     println!(
-        "  429 latency : p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs (server counted {server_throttles} throttles)",
-        throttled.p50_us(),
-        throttled.p99_us(),
-        throttled.quantile_us(1.0)
+        "  200 latency : p50 {:.1} ms, p99 {:.1} ms, p99 after the first {} s {:.1} ms (function {FUNCTION_MS} ms)",
+        flood.served.p50_ms(),
+        flood.served.p99_ms(),
+        RAMP.as_secs(),
+        flood.served_steady.p99_ms()
     );
     println!(
-        "  server RSS  : {} at start -> {} at end",
-        kib(rss_start),
-        kib(rss_end)
+        "  429 latency : p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs (server counted {server_throttles} throttles)",
+        flood.throttled.p50_us(),
+        flood.throttled.p99_us(),
+        flood.throttled.quantile_us(1.0)
+    );
+    let rss_growth = samples.rss_growth_percent();
+    println!(
+        "  server      : RSS {} (start) -> {} (at {} s) -> {} (end), growth early->end {:+.1}%; fds {} -> {}; threads {} -> {}",
+        kib(samples.first().map(|s| s.rss_kib)),
+        kib(samples.early().map(|s| s.rss_kib)),
+        samples.early_at().as_secs(),
+        kib(samples.last().map(|s| s.rss_kib)),
+        rss_growth,
+        samples.first().map_or(0, |s| s.fds),
+        samples.last().map_or(0, |s| s.fds),
+        samples.first().map_or(0, |s| s.threads),
+        samples.last().map_or(0, |s| s.threads),
     );
     let verdict = |ok: bool| if ok { "ok" } else { "NOT MET" };
+    let served_p99_ok = flood.served_steady.p99_ms() <= FUNCTION_MS as f64 + 20.0;
     println!(
-        "  expected    : only 200/429 [{}], in-flight <= {ACCOUNT_LIMIT} [{}], mean >= {} [{}]",
-        verdict(other.is_empty()),
+        "  expected    : only 200/429 [{}], in-flight <= {ACCOUNT_LIMIT} [{}], mean >= {} [{}], 429 p99 <= 5 ms [{}], steady 200 p99 <= {} ms [{}], RSS growth <= 5% [{}]",
+        verdict(flood.other.is_empty()),
         verdict(max_in_flight <= ACCOUNT_LIMIT as usize),
         ACCOUNT_LIMIT - 2,
-        verdict(mean_in_flight >= f64::from(ACCOUNT_LIMIT - 2))
+        verdict(mean_in_flight >= f64::from(ACCOUNT_LIMIT - 2)),
+        verdict(flood.throttled.p99_us() <= 5_000.0),
+        FUNCTION_MS + 20,
+        verdict(served_p99_ok),
+        verdict(rss_growth <= 5.0),
+    );
+
+    // Phase 2: 5 reserved for another function; the flood goes on.
+    let put = lambda.request(
+        "PUT",
+        &format!("/2017-10-31/functions/{RESERVED_FN}/concurrency"),
+        &[("content-type", "application/json")],
+        Some(
+            json!({ "ReservedConcurrentExecutions": RESERVED })
+                .to_string()
+                .into_bytes(),
+        ),
+    );
+    if put.status != 200 {
+        bail!("PutFunctionConcurrency failed: {}", put.text());
+    }
+    let (flooded, reserved) = rt.block_on(async {
+        tokio::join!(
+            offer(target(FLOODED), rate, phase2),
+            offer(target(RESERVED_FN), RESERVED_RATE, phase2)
+        )
+    });
+    let (flooded, reserved) = (Tally::of(flooded?)?, Tally::of(reserved?)?);
+    let pool = ACCOUNT_LIMIT - RESERVED;
+    println!();
+    println!(
+        "  phase 2: {RESERVED_FN} reserves {RESERVED} and gets {RESERVED_RATE} req/s while {FLOODED} gets {rate:.0} req/s, {} s",
+        phase2.as_secs()
+    );
+    print!("  {FLOODED:<12}");
+    flooded.print_answers();
+    print!("  {RESERVED_FN:<12}");
+    reserved.print_answers();
+    println!(
+        "  in-flight   : {FLOODED} max {} (its pool {pool}), {RESERVED_FN} max {}",
+        flooded.max_in_flight(),
+        reserved.max_in_flight()
     );
     println!(
-        "RESULT overload quick={} ok={ok} throttled={} other={} max_in_flight={max_in_flight} mean_in_flight={mean_in_flight:.2} throttle_p99_us={:.0} rss_start_kib={} rss_end_kib={}",
+        "  expected    : {RESERVED_FN} sees no 429 [{}], {FLOODED} in-flight <= {pool} [{}]",
+        verdict(reserved.throttled.count() == 0 && reserved.other.is_empty()),
+        verdict(flooded.max_in_flight() <= pool as usize)
+    );
+
+    println!(
+        "RESULT overload quick={} secs={} offered_rps={rate:.0} ok={} throttled={} other={} max_in_flight={max_in_flight} mean_in_flight={mean_in_flight:.2} p99_429_us={:.0} p99_200_ms={:.1} p99_200_steady_ms={:.1} rss_growth={rss_growth:.1}% reserved_429={} reserved_ok={} flooded_max_in_flight_p2={}",
         u8::from(args.quick),
-        throttled.count(),
-        other.len(),
-        throttled.p99_us(),
-        rss_start.unwrap_or(0),
-        rss_end.unwrap_or(0)
+        run.as_secs(),
+        flood.ok(),
+        flood.throttled.count(),
+        flood.other.len(),
+        flood.throttled.p99_us(),
+        flood.served.p99_ms(),
+        flood.served_steady.p99_ms(),
+        reserved.throttled.count(),
+        reserved.ok(),
+        flooded.max_in_flight(),
     );
     drop(server);
     Ok(())
 }
 
+/// The answers of one offered load.
+struct Tally {
+    served: Latencies,
+    /// Served requests sent after the first [`RAMP`] (no cold starts among them).
+    served_steady: Latencies,
+    throttled: Latencies,
+    other: Vec<String>,
+    intervals: Vec<(f64, f64)>,
+}
+
+impl Tally {
+    fn of(seen: Vec<(Duration, Seen)>) -> anyhow::Result<Tally> {
+        let mut t = Tally {
+            served: Latencies::new()?,
+            served_steady: Latencies::new()?,
+            throttled: Latencies::new()?,
+            other: Vec::new(),
+            intervals: Vec::new(),
+        };
+        for (sent, s) in seen {
+            match s {
+                Seen::Ran {
+                    start,
+                    end,
+                    latency,
+                } => {
+                    t.served.record(latency);
+                    if sent >= RAMP {
+                        t.served_steady.record(latency);
+                    }
+                    t.intervals.push((start, end));
+                }
+                Seen::Throttled(latency) => t.throttled.record(latency),
+                Seen::Other(what) => t.other.push(what),
+            }
+        }
+        Ok(t)
+    }
+
+    fn ok(&self) -> u64 {
+        self.served.count()
+    }
+
+    fn print_answers(&self) {
+        let total = self.ok() + self.throttled.count() + self.other.len() as u64;
+        println!(
+            "  answers     : {total} total: 200 = {}, 429 = {}, other = {}",
+            self.ok(),
+            self.throttled.count(),
+            self.other.len()
+        );
+        if !self.other.is_empty() {
+            let mut kinds = self.other.clone();
+            kinds.sort();
+            kinds.dedup();
+            println!("  other kinds : {}", kinds.join("; "));
+        }
+    }
+
+    fn max_in_flight(&self) -> usize {
+        max_overlap(&self.intervals)
+    }
+
+    fn mean_in_flight(&self, window: (f64, f64)) -> f64 {
+        mean_overlap(&self.intervals, window)
+    }
+}
+
+/// One sample of the server process.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    at: Duration,
+    rss_kib: u64,
+    fds: usize,
+    threads: usize,
+}
+
+/// Samples the server every [`SAMPLE_EVERY`] on a thread.
+struct Sampler {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<Sample>>,
+    early_at: Duration,
+}
+
+impl Sampler {
+    fn start(pid: u32, run: Duration) -> Sampler {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut samples = Vec::new();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(rss_kib) = machine::rss_kib(pid) {
+                    samples.push(Sample {
+                        at: started.elapsed(),
+                        rss_kib,
+                        fds: std::fs::read_dir(format!("/proc/{pid}/fd"))
+                            .map(|d| d.count())
+                            .unwrap_or(0),
+                        threads: std::fs::read_dir(format!("/proc/{pid}/task"))
+                            .map(|d| d.count())
+                            .unwrap_or(0),
+                    });
+                }
+                std::thread::sleep(SAMPLE_EVERY);
+            }
+            samples
+        });
+        Sampler {
+            stop,
+            thread,
+            early_at: (run / 5).min(RSS_EARLY_MAX),
+        }
+    }
+
+    fn finish(self) -> Samples {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        Samples {
+            samples: self.thread.join().unwrap_or_default(),
+            early_at: self.early_at,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Samples {
+    samples: Vec<Sample>,
+    early_at: Duration,
+}
+
+impl Samples {
+    fn first(&self) -> Option<Sample> {
+        self.samples.first().copied()
+    }
+
+    fn last(&self) -> Option<Sample> {
+        self.samples.last().copied()
+    }
+
+    /// The first sample at or after the early mark.
+    fn early(&self) -> Option<Sample> {
+        self.samples.iter().find(|s| s.at >= self.early_at).copied()
+    }
+
+    fn early_at(&self) -> Duration {
+        self.early().map_or(self.early_at, |s| s.at)
+    }
+
+    fn rss_growth_percent(&self) -> f64 {
+        match (self.early(), self.last()) {
+            (Some(a), Some(b)) if a.rss_kib > 0 => {
+                (b.rss_kib as f64 - a.rss_kib as f64) * 100.0 / a.rss_kib as f64
+            }
+            _ => 0.0,
+        }
+    }
+}
+
 /// Sends requests at `rate` per second for `run`, each on a pooled keep-alive connection,
 /// and collects what every one saw.
-async fn offer(target: Target, rate: f64, run: Duration) -> anyhow::Result<Vec<Seen>> {
+/// Each answer comes with when its request was sent, from the start of the run.
+async fn offer(target: Target, rate: f64, run: Duration) -> anyhow::Result<Vec<(Duration, Seen)>> {
     let pool: Arc<Mutex<Vec<Client>>> = Arc::new(Mutex::new(Vec::new()));
     let slots = Arc::new(tokio::sync::Semaphore::new(CLIENT_IN_FLIGHT_MAX));
     let period = Duration::from_secs_f64(1.0 / rate);
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let deadline = Instant::now() + run;
+    let started = Instant::now();
+    let deadline = started + run;
     let mut tasks = Vec::new();
     while Instant::now() < deadline {
         tick.tick().await;
         let slot = Arc::clone(&slots).acquire_owned().await?;
         let (pool, target) = (Arc::clone(&pool), target.clone());
-        tasks.push(tokio::spawn(async move {
-            let seen = one(&pool, &target).await;
-            drop(slot);
-            seen
-        }));
+        let sent = started.elapsed();
+        tasks.push((
+            sent,
+            tokio::spawn(async move {
+                let seen = one(&pool, &target).await;
+                drop(slot);
+                seen
+            }),
+        ));
     }
     let mut seen = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        seen.push(
-            task.await
-                .unwrap_or_else(|e| Seen::Other(format!("task: {e}"))),
-        );
+    for (sent, task) in tasks {
+        let answer = task
+            .await
+            .unwrap_or_else(|e| Seen::Other(format!("task: {e}")));
+        seen.push((sent, answer));
     }
     Ok(seen)
 }
@@ -288,7 +533,11 @@ async fn one(pool: &Mutex<Vec<Client>>, target: &Target) -> Seen {
         StatusCode::OK if !answer.function_error => {
             let times: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
             match (times["start"].as_f64(), times["end"].as_f64()) {
-                (Some(start), Some(end)) => Seen::Ran { start, end },
+                (Some(start), Some(end)) => Seen::Ran {
+                    start,
+                    end,
+                    latency,
+                },
                 _ => Seen::Other("200 without the function's times".into()),
             }
         }
