@@ -178,31 +178,16 @@ pub struct ProvisionedConcurrencyConfig {
     pub last_modified: Option<String>,
 }
 
-/// One item of `ListProvisionedConcurrencyConfigs`.
+/// One item of `ListProvisionedConcurrencyConfigs`: the configuration and whose it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ProvisionedConcurrencyConfigListItem {
     /// Qualified ARN of the version or alias.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function_arn: Option<String>,
-    /// As in [`ProvisionedConcurrencyConfig`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub requested_provisioned_concurrent_executions: Option<i64>,
-    /// As in [`ProvisionedConcurrencyConfig`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allocated_provisioned_concurrent_executions: Option<i64>,
-    /// As in [`ProvisionedConcurrencyConfig`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub available_provisioned_concurrent_executions: Option<i64>,
-    /// As in [`ProvisionedConcurrencyConfig`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<ProvisionedConcurrencyStatus>,
-    /// As in [`ProvisionedConcurrencyConfig`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status_reason: Option<String>,
-    /// As in [`ProvisionedConcurrencyConfig`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_modified: Option<String>,
+    /// The configuration's members, inline.
+    #[serde(flatten)]
+    pub config: ProvisionedConcurrencyConfig,
 }
 
 /// `ListProvisionedConcurrencyConfigs` response.

@@ -2,11 +2,10 @@
 //! more version (`RoutingConfig.AdditionalVersionWeights`), and qualifier resolution for
 //! invocations and control-plane reads.
 
-use crate::functions::{ControlError, violation};
+use crate::functions::{ControlError, page_size, violation};
 use crate::model::FunctionVersion;
 use crate::platform::Platform;
 use nimbus_api::error::{ErrorBody, ErrorCode};
-use nimbus_api::limits;
 use nimbus_api::names::{self, FunctionRef};
 use nimbus_api::validate::{self, ValidationFailure, Violation};
 use nimbus_api::versions::{
@@ -245,10 +244,7 @@ impl Platform {
     ) -> Result<ListAliasesResponse, ControlError> {
         let name = self.unqualified_name(function)?;
         self.latest_or_404(&name)?;
-        let page = match max_items {
-            Some(raw) => validate::parse_max_items(raw)?.min(limits::LIST_PAGE_MAX as i64) as usize,
-            None => limits::LIST_PAGE_MAX,
-        };
+        let page = page_size(max_items)?;
         let rows: Vec<AliasRow> = self
             .aliases
             .read()

@@ -60,6 +60,14 @@ impl ControlError {
     }
 }
 
+/// Items per page of a List call: `MaxItems` (validated), at most Lambda's page size.
+pub(crate) fn page_size(max_items: Option<&str>) -> Result<usize, ControlError> {
+    Ok(match max_items {
+        Some(raw) => validate::parse_max_items(raw)?.min(limits::LIST_PAGE_MAX as i64) as usize,
+        None => limits::LIST_PAGE_MAX,
+    })
+}
+
 /// A one-violation `ValidationException` in Coral's wording.
 pub(crate) fn violation(v: validate::Violation) -> ControlError {
     match validate::validation_exception(std::slice::from_ref(&v)) {
@@ -253,10 +261,7 @@ impl Platform {
         max_items: Option<&str>,
         all_versions: bool,
     ) -> Result<ListFunctionsResponse, ControlError> {
-        let page = match max_items {
-            Some(raw) => validate::parse_max_items(raw)?.min(limits::LIST_PAGE_MAX as i64) as usize,
-            None => limits::LIST_PAGE_MAX,
-        };
+        let page = page_size(max_items)?;
         let after = match marker {
             Some(m) => Some(decode_marker(m)?),
             None => None,

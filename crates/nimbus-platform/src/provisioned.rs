@@ -13,7 +13,7 @@
 //! IN_PROGRESS.
 
 use crate::env::Env;
-use crate::functions::{ControlError, violation};
+use crate::functions::{ControlError, page_size, violation};
 use crate::limits::{
     PROVISIONED_INIT_TIMEOUT_MIN, PROVISIONED_RECONCILE_INTERVAL, PROVISIONED_RETRY_AFTER_FAILURE,
     PROVISIONED_STARTS_CONCURRENT_MAX,
@@ -254,11 +254,7 @@ impl Platform {
     ) -> Result<ListProvisionedConcurrencyConfigsResponse, ControlError> {
         let name = self.unqualified_name(function)?;
         self.latest_or_404(&name)?;
-        let page = match max_items {
-            Some(raw) => nimbus_api::validate::parse_max_items(raw)?
-                .min(nimbus_api::limits::LIST_PAGE_MAX as i64) as usize,
-            None => nimbus_api::limits::LIST_PAGE_MAX,
-        };
+        let page = page_size(max_items)?;
         let mut qualifiers: Vec<String> = self
             .provisioned
             .lock()
@@ -272,18 +268,9 @@ impl Platform {
         let items = qualifiers
             .iter()
             .filter_map(|q| {
-                let c = self.provisioned_config(&name, q)?;
                 Some(ProvisionedConcurrencyConfigListItem {
                     function_arn: Some(format!("{}:{q}", self.function_arn(&name))),
-                    requested_provisioned_concurrent_executions: c
-                        .requested_provisioned_concurrent_executions,
-                    allocated_provisioned_concurrent_executions: c
-                        .allocated_provisioned_concurrent_executions,
-                    available_provisioned_concurrent_executions: c
-                        .available_provisioned_concurrent_executions,
-                    status: c.status,
-                    status_reason: c.status_reason,
-                    last_modified: c.last_modified,
+                    config: self.provisioned_config(&name, q)?,
                 })
             })
             .collect();

@@ -2,11 +2,10 @@
 //! snapshot of `$LATEST`'s code and configuration (stored in the same transaction that
 //! records it as published; see `Platform::write_latest`).
 
-use crate::functions::{ControlError, Publish, violation};
+use crate::functions::{ControlError, Publish, page_size, violation};
 use crate::platform::Platform;
 use nimbus_api::error::{ErrorBody, ErrorCode};
 use nimbus_api::function::FunctionConfiguration;
-use nimbus_api::limits;
 use nimbus_api::validate::{self, ValidationFailure, Violation};
 use nimbus_api::versions::{ListVersionsByFunctionResponse, PublishVersionRequest};
 
@@ -83,10 +82,7 @@ impl Platform {
     ) -> Result<ListVersionsByFunctionResponse, ControlError> {
         let name = self.unqualified_name(function)?;
         let latest = self.latest_or_404(&name)?;
-        let page = match max_items {
-            Some(raw) => validate::parse_max_items(raw)?.min(limits::LIST_PAGE_MAX as i64) as usize,
-            None => limits::LIST_PAGE_MAX,
-        };
+        let page = page_size(max_items)?;
         let after = match marker {
             Some(m) => Some(m.parse::<i64>().map_err(|_| {
                 ControlError::Invalid(ValidationFailure::invalid_parameter(
