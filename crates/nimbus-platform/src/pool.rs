@@ -32,9 +32,13 @@ impl Pool {
         let Some(list) = idle.get_mut(key) else {
             return (None, dead);
         };
-        let (usable, unusable): (Vec<_>, Vec<_>) = list.drain(..).partition(|e| e.is_usable());
-        *list = usable;
-        dead.extend(unusable);
+        list.retain(|e| {
+            let usable = e.is_usable();
+            if !usable {
+                dead.push(Arc::clone(e));
+            }
+            usable
+        });
         let pick = list
             .iter()
             .rposition(|e| e.is_provisioned())
