@@ -15,9 +15,11 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 
 mod error;
+pub mod events;
 pub mod sqlite;
 
 pub use error::StoreError;
+pub use events::{EventInvokeConfigRow, EventRow, EventStore};
 pub use sqlite::SqliteStore;
 
 /// Largest log message the store keeps, in UTF-8 bytes. Callers should split or cap messages

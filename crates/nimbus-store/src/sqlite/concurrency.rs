@@ -128,6 +128,13 @@ pub(super) async fn delete_alias(db: &Db, function: &str, name: &str) -> Result<
         .execute(&mut *tx)
         .await
         .map_err(db.err(OP))?;
+    // The alias's async settings go with it.
+    sqlx::query("DELETE FROM event_invoke_configs WHERE function_name = $1 AND qualifier = $2")
+        .bind(function)
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(db.err(OP))?;
     tx.commit().await.map_err(db.err(OP))?;
     Ok(deleted.rows_affected() > 0)
 }

@@ -282,6 +282,12 @@ pub(super) async fn delete_version(db: &Db, name: &str, version: i64) -> Result<
         .execute(&mut *tx)
         .await
         .map_err(db.err(OP))?;
+    sqlx::query("DELETE FROM event_invoke_configs WHERE function_name = $1 AND qualifier = $2")
+        .bind(name)
+        .bind(&v)
+        .execute(&mut *tx)
+        .await
+        .map_err(db.err(OP))?;
     let deleted = sqlx::query("DELETE FROM function_versions WHERE name = $1 AND version = $2")
         .bind(name)
         .bind(version)

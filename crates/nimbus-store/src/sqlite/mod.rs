@@ -32,6 +32,7 @@ use crate::{
 };
 
 mod concurrency;
+mod events;
 mod functions;
 mod logs;
 
