@@ -20,11 +20,13 @@
 //! - [`time`] — `LastModified` formatting.
 //! - [`patterns`] — hand-written matchers for the model's regexes.
 //! - [`versions`] — versions, aliases, reserved and provisioned concurrency.
+//! - [`async_invoke`] — event-invoke configurations and invocation records.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod account;
+pub mod async_invoke;
 pub mod error;
 pub mod function;
 pub mod invoke;

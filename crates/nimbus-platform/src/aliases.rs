@@ -292,6 +292,7 @@ impl Platform {
         }
         drop(_writes);
         self.forget_provisioned(&name, Some(alias));
+        self.forget_event_invoke_configs(&name, Some(alias));
         Ok(())
     }
 

@@ -47,6 +47,12 @@ pub struct PlatformConfig {
     /// Concurrency reservations must leave unreserved (`None`: Lambda's 100, or the whole
     /// account when it is smaller).
     pub unreserved_minimum: Option<u32>,
+    /// Largest `Event` (asynchronous) payload accepted, in bytes.
+    pub async_payload_bytes: usize,
+    /// Multiplies every asynchronous-invocation delay and age (retry delays, throttle backoff,
+    /// `MaximumEventAgeInSeconds`): 1.0 is Lambda's timing; tests use e.g. 0.01 so a minute
+    /// of retry delay takes 0.6 s.
+    pub async_time_scale: f64,
 }
 
 impl PlatformConfig {
@@ -67,6 +73,8 @@ impl PlatformConfig {
             routing_seed: None,
             scaling_per_window: SCALING_PER_WINDOW_DEFAULT,
             unreserved_minimum: None,
+            async_payload_bytes: nimbus_api::limits::ASYNC_PAYLOAD_BYTES_MAX_LEGACY,
+            async_time_scale: 1.0,
         }
     }
 

@@ -156,6 +156,7 @@ impl Platform {
         req: CreateFunctionRequest,
     ) -> Result<FunctionConfiguration, ControlError> {
         let (name_ref, runtime) = validate::validate_create_function(&req)?;
+        check_dead_letter_target(req.dead_letter_config.as_ref())?;
         self.check_own_function_ref(&name_ref)?;
         if name_ref.qualifier.is_some() {
             return Err(ValidationFailure::invalid_parameter(
@@ -356,6 +357,7 @@ impl Platform {
         req: UpdateFunctionConfigurationRequest,
     ) -> Result<FunctionConfiguration, ControlError> {
         let runtime = validate::validate_update_function_configuration(&req)?;
+        check_dead_letter_target(req.dead_letter_config.as_ref())?;
         reject_unsupported(&Requested {
             layers: req.layers.as_deref(),
             vpc: req.vpc_config.as_ref(),
@@ -480,6 +482,7 @@ impl Platform {
                 }
                 drop(_writes);
                 self.forget_provisioned(&name, Some(q));
+                self.forget_event_invoke_configs(&name, Some(q));
                 for env in self.pool.collect_version(&name, q) {
                     self.retire(env);
                 }
@@ -506,6 +509,7 @@ impl Platform {
         }
         drop(_writes);
         self.forget_provisioned(&name, None);
+        self.forget_event_invoke_configs(&name, None);
         self.admission.remove_function(&name);
         self.scaling.remove(&name);
         for env in self.pool.collect_function(&name) {
@@ -948,6 +952,26 @@ fn reject_unsupported(r: &Requested<'_>) -> Result<(), ControlError> {
         return unsupported("CodeSigningConfigArn");
     }
     Ok(())
+}
+
+/// Dead-letter queues must be SQS queues (Nimbus has no SNS yet): anything else is refused
+/// rather than accepted and never delivered to.
+fn check_dead_letter_target(config: Option<&DeadLetterConfig>) -> Result<(), ControlError> {
+    let Some(arn) = config
+        .and_then(|c| c.target_arn.as_deref())
+        .filter(|a| !a.is_empty())
+    else {
+        return Ok(());
+    };
+    match nimbus_api::async_invoke::destination_kind(arn)? {
+        nimbus_api::async_invoke::DestinationKind::Queue => Ok(()),
+        nimbus_api::async_invoke::DestinationKind::Function => {
+            Err(ValidationFailure::invalid_parameter(format!(
+                "The dead-letter target {arn} must be an SQS queue (SNS topics are not supported by Nimbus yet)."
+            ))
+            .into())
+        }
+    }
 }
 
 fn to_json(stored: &StoredFunction) -> Result<String, ControlError> {

@@ -31,6 +31,9 @@ pub struct InvokeRequest {
     pub log_tail: bool,
     /// Decoded `X-Amz-Client-Context` JSON text.
     pub client_context: Option<String>,
+    /// The request id to use (an asynchronous event keeps its id across attempts); `None`:
+    /// a new one.
+    pub request_id: Option<String>,
 }
 
 /// The result of an invocation that ran (successfully or not).
@@ -149,6 +152,17 @@ impl Platform {
         function: &str,
         qualifier: Option<&str>,
     ) -> Result<(Arc<FunctionVersion>, Option<String>), InvokeError> {
+        self.resolve_target(function, qualifier, true).await
+    }
+
+    /// [`Platform::resolve`]; `route`: draw a weighted alias's version (an invocation) or
+    /// take its primary version (a check that must not consume a draw).
+    pub(crate) async fn resolve_target(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        route: bool,
+    ) -> Result<(Arc<FunctionVersion>, Option<String>), InvokeError> {
         let r = FunctionRef::parse(function)
             .map_err(|e| InvokeError::InvalidParameter(e.to_string()))?;
         let qualifier = match (r.qualifier.as_deref(), qualifier) {
@@ -177,7 +191,7 @@ impl Platform {
                 .map_err(|e| InvokeError::InvalidParameter(e.to_string()))?;
         }
         match self
-            .resolve_qualifier(&r.name, qualifier.as_deref(), true)
+            .resolve_qualifier(&r.name, qualifier.as_deref(), route)
             .await
         {
             Ok(Some(resolved)) => Ok((resolved.function, qualifier)),
@@ -202,7 +216,10 @@ impl Platform {
             .admission
             .try_acquire(&function.name)
             .map_err(InvokeError::Throttled)?;
-        let request_id = fast_uuid().to_string();
+        let request_id = req
+            .request_id
+            .clone()
+            .unwrap_or_else(|| fast_uuid().to_string());
         let span = tracing::info_span!(
             "invocation",
             request_id = %request_id,

@@ -6,6 +6,7 @@
 
 pub mod admission;
 pub mod aliases;
+pub mod async_events;
 pub mod clock;
 pub mod concurrency;
 pub mod config;

@@ -87,3 +87,60 @@ pub const PROVISIONED_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
 /// Provisioned environments initialising at once (all functions), so a large configuration
 /// cannot swamp the host's CPUs with simultaneous Inits. Ours.
 pub const PROVISIONED_STARTS_CONCURRENT_MAX: usize = 4;
+
+/// Accepted asynchronous events written per store transaction (group commit): one fsync
+/// covers them all. Ours.
+pub const ASYNC_ACCEPT_BATCH_MAX: usize = 256;
+
+/// Accepts waiting for the group-commit writer; a full queue makes accepts wait (backpressure),
+/// never drops them. Ours.
+pub const ASYNC_ACCEPT_QUEUE_MAX: usize = 4_096;
+
+/// Events accepted but not yet in a terminal state; past it new events get a 429 rather than
+/// growing the store without bound. Ours.
+pub const ASYNC_PENDING_MAX: u64 = 1_000_000;
+
+/// Asynchronous events running at once (each also needs admission, like a synchronous
+/// invoke). Ours.
+pub const ASYNC_DISPATCH_CONCURRENT_MAX: usize = 256;
+
+/// The dispatcher looks for due events and unfinished deliveries at least this often, even
+/// without a wake-up. Ours.
+pub const ASYNC_IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// A claimed event's lease: the function timeout plus this (the Init cap and the hops around
+/// the run fit in it). Ours.
+pub const ASYNC_LEASE_MARGIN: Duration = Duration::from_secs(120);
+
+/// Delay before the second attempt after a function error (Lambda: about a minute). AWS.
+pub const ASYNC_RETRY_DELAY_FIRST: Duration = Duration::from_secs(60);
+
+/// Delay before the third attempt (Lambda: about two minutes). AWS.
+pub const ASYNC_RETRY_DELAY_SECOND: Duration = Duration::from_secs(120);
+
+/// First backoff after a throttle or platform error; doubles up to the maximum. AWS.
+pub const ASYNC_BACKOFF_MIN: Duration = Duration::from_secs(1);
+
+/// Longest backoff after throttles or platform errors. AWS (5 minutes).
+pub const ASYNC_BACKOFF_MAX: Duration = Duration::from_secs(300);
+
+/// Terminal events are kept this long for inspection, then purged. Ours.
+pub const ASYNC_TERMINAL_RETENTION: Duration = Duration::from_secs(24 * 3600);
+
+/// Terminal events purged per janitor pass (bounds one transaction). Ours.
+pub const ASYNC_PURGE_BATCH: u32 = 1_000;
+
+/// How often the janitor purges old terminal events. Ours.
+pub const ASYNC_PURGE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Characters of an error message kept in a DLQ message's `ErrorMessage` attribute (Lambda
+/// keeps the first 1 KB). AWS.
+pub const DLQ_ERROR_MESSAGE_CHARS_MAX: usize = 1_024;
+
+/// An event's deliveries are made inline when its outcome is decided; the dispatcher takes
+/// them over only if they are still unfinished this long after (or at once after a restart).
+/// Ours.
+pub const ASYNC_DELIVERY_GRACE: Duration = Duration::from_secs(30);
+
+/// A delivery that could not be made now (queue service busy) is tried again after this. Ours.
+pub const ASYNC_DELIVERY_RETRY: Duration = Duration::from_secs(1);

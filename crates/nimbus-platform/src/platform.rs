@@ -2,8 +2,11 @@
 //! environment pool, admission and the log writer.
 
 use crate::admission::Admission;
+use crate::async_events::AsyncEvents;
 use crate::config::PlatformConfig;
-use crate::limits::{CODE_UPLOADS_CONCURRENT_MAX, REAPER_INTERVAL, SCALING_WINDOW};
+use crate::limits::{
+    ASYNC_DISPATCH_CONCURRENT_MAX, CODE_UPLOADS_CONCURRENT_MAX, REAPER_INTERVAL, SCALING_WINDOW,
+};
 use crate::logs::LogSink;
 use crate::model::FunctionVersion;
 use crate::package::CodeStore;
@@ -13,7 +16,7 @@ use crate::runtimes::RuntimeCatalog;
 use crate::scaling::ScaleLimiter;
 use anyhow::Context;
 use nimbus_sandbox::Sandboxes;
-use nimbus_store::{AliasRow, Store};
+use nimbus_store::{AliasRow, EventStore, Store};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::collections::{BTreeMap, HashMap};
@@ -129,6 +132,8 @@ pub struct Platform {
     pub(crate) provisioned: ProvisionedState,
     /// The per-function scaling rate of new environments.
     pub(crate) scaling: ScaleLimiter,
+    /// Asynchronous invocations: accepts, dispatcher, deliveries.
+    pub(crate) async_events: AsyncEvents,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     log_writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -139,6 +144,7 @@ impl Platform {
     pub async fn open(
         config: PlatformConfig,
         store: Arc<dyn Store>,
+        events: Arc<dyn EventStore>,
         sandboxes: Arc<Sandboxes>,
     ) -> anyhow::Result<Arc<Self>> {
         let code_dir = config.code_dir();
@@ -160,6 +166,11 @@ impl Platform {
             None => StdRng::from_os_rng(),
         };
         let scaling = ScaleLimiter::new(config.scaling_per_window, SCALING_WINDOW);
+        let async_events = AsyncEvents::new(
+            events,
+            config.async_time_scale,
+            ASYNC_DISPATCH_CONCURRENT_MAX.min(config.account_concurrency as usize),
+        );
         let platform = Arc::new(Self {
             admission: Admission::with_unreserved_minimum(
                 config.account_concurrency,
@@ -183,6 +194,7 @@ impl Platform {
             routing: Mutex::new(routing),
             provisioned: ProvisionedState::default(),
             scaling,
+            async_events,
             background: Mutex::new(Vec::new()),
             log_writer: Mutex::new(Some(log_writer)),
         });
@@ -193,9 +205,11 @@ impl Platform {
         platform.collect_garbage_code().await;
         let reaper = tokio::spawn(reap_loop(Arc::downgrade(&platform)));
         let reconciler = platform.start_provisioned_reconciler();
+        let async_tasks = platform.start_async_events().await?;
         if let Ok(mut bg) = platform.background.lock() {
             bg.push(reaper);
             bg.push(reconciler);
+            bg.extend(async_tasks);
         }
         Ok(platform)
     }

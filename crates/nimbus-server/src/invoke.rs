@@ -35,7 +35,11 @@ pub(crate) async fn invoke(
         header(&headers, "x-amz-log-type"),
         header(&headers, "x-amz-client-context"),
     )?;
-    let limit = parsed.invocation_type.payload_limit_bytes();
+    let limit = match parsed.invocation_type {
+        // Configurable: Lambda's classic 256 KiB or its newer 1 MiB.
+        InvocationType::Event => p.config().async_payload_bytes,
+        other => other.payload_limit_bytes(),
+    };
     let raw = match read_limited(&headers, body, limit).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
@@ -55,10 +59,17 @@ pub(crate) async fn invoke(
             p.resolve(&name, q.qualifier.as_deref()).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
-        InvocationType::Event => Err(ApiError::new(
-            ErrorCode::InvalidParameterValue,
-            "InvocationType Event (asynchronous invocation) is not supported by this Nimbus version yet; use RequestResponse.",
-        )),
+        InvocationType::Event => {
+            // 202 only once the event is durably stored.
+            let request_id = p
+                .invoke_async(&name, q.qualifier.as_deref(), payload)
+                .await?;
+            let mut resp = StatusCode::ACCEPTED.into_response();
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                resp.headers_mut().insert("x-amzn-requestid", v);
+            }
+            Ok(resp)
+        }
         InvocationType::RequestResponse => {
             let result = p
                 .invoke(InvokeRequest {
@@ -67,6 +78,7 @@ pub(crate) async fn invoke(
                     payload,
                     log_tail: parsed.log_type == LogType::Tail,
                     client_context: parsed.client_context,
+                    request_id: None,
                 })
                 .await?;
             let mut resp = (StatusCode::OK, result.payload).into_response();

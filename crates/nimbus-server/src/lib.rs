@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+mod async_invoke;
 pub mod body;
 mod control;
 pub mod error;
@@ -74,7 +75,20 @@ pub fn router(platform: Arc<Platform>) -> Router {
                 .get(versions::get_provisioned)
                 .delete(versions::delete_provisioned),
         )
+        .route(
+            "/2019-09-25/functions/{name}/event-invoke-config",
+            put(async_invoke::put_config)
+                .post(async_invoke::update_config)
+                .get(async_invoke::get_config)
+                .delete(async_invoke::delete_config),
+        )
+        .route(
+            "/2019-09-25/functions/{name}/event-invoke-config/list",
+            get(async_invoke::list_configs),
+        )
         .route("/nimbus/v1/stats", get(versions::stats))
+        .route("/nimbus/v1/async-events", get(async_invoke::event_counts))
+        .route("/nimbus/v1/async-events/{id}", get(async_invoke::event))
         .route(
             "/2016-08-19/account-settings",
             get(control::account_settings),

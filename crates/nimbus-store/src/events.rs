@@ -111,11 +111,18 @@ pub trait EventStore: Send + Sync {
     /// `false` when it is not (another path moved the event).
     async fn update_event(&self, row: &EventRow, expected_state: &str) -> Result<bool, StoreError>;
 
-    /// Up to `limit` events in `state`, oldest first.
-    async fn events_in_state(&self, state: &str, limit: u32) -> Result<Vec<EventRow>, StoreError>;
+    /// Up to `limit` events in `state` whose `next_attempt_ms` is at most `due_by_ms`, oldest
+    /// first.
+    async fn events_in_state(
+        &self,
+        state: &str,
+        due_by_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<EventRow>, StoreError>;
 
     /// Start-up after a crash: every running event becomes pending again, due now, without
-    /// counting an attempt (a crash is the platform's failure, not the function's).
+    /// counting an attempt (a crash is the platform's failure, not the function's), and
+    /// every unfinished delivery is due now.
     async fn release_running_events(&self, now_ms: i64) -> Result<u64, StoreError>;
 
     /// One event by id.

@@ -142,8 +142,16 @@ async fn a_restart_releases_running_events_without_counting_an_attempt() {
         "pending events keep their due time"
     );
     assert_eq!(
-        ids(&store.events_in_state(state::PENDING, 10).await.unwrap()),
+        ids(&store
+            .events_in_state(state::PENDING, i64::MAX, 10)
+            .await
+            .unwrap()),
         ["x", "y"]
+    );
+    assert_eq!(
+        ids(&store.events_in_state(state::PENDING, 5, 10).await.unwrap()),
+        ["x"],
+        "only those due"
     );
 }
 

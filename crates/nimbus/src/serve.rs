@@ -55,7 +55,8 @@ async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<
     let store = SqliteStore::open(&config.data_dir)
         .await
         .context("open store")?;
-    let platform = Platform::open(config.clone(), Arc::new(store), sandboxes)
+    let store = Arc::new(store);
+    let platform = Platform::open(config.clone(), store.clone(), store, sandboxes)
         .await
         .context("start engine")?;
     let listener = tokio::net::TcpListener::bind(settings.listen)

@@ -16,6 +16,8 @@
 //! process_isolation = false
 //! scaling_per_10s = 1000
 //! unreserved_minimum = 100  # what reservations must leave (default min(100, account))
+//! async_payload_bytes = 262144  # Event payload limit (Lambda: 262144 classic, up to 1048576)
+//! async_time_scale = 1.0    # multiplies async retry delays and event ages (tests: 0.01)
 //! routing_seed = 42        # optional: reproducible weighted-alias splits
 //!
 //! [runtimes]
@@ -87,6 +89,13 @@ pub struct ServeArgs {
     /// whole account limit when it is smaller).
     #[arg(long, env = "NIMBUS_UNRESERVED_MINIMUM")]
     pub unreserved_minimum: Option<u32>,
+    /// Largest asynchronous (`Event`) payload in bytes: 262144 (default) up to 1048576.
+    #[arg(long, env = "NIMBUS_ASYNC_PAYLOAD_BYTES")]
+    pub async_payload_bytes: Option<usize>,
+    /// Multiplies asynchronous retry delays, backoffs and event ages (1.0 = Lambda's timing;
+    /// e.g. 0.01 for tests).
+    #[arg(long, env = "NIMBUS_ASYNC_TIME_SCALE")]
+    pub async_time_scale: Option<f64>,
     /// Seed for weighted-alias routing (reproducible traffic splits; default: random).
     #[arg(long, env = "NIMBUS_ROUTING_SEED")]
     pub routing_seed: Option<u64>,
@@ -107,6 +116,8 @@ struct FileSettings {
     process_isolation: Option<bool>,
     scaling_per_10s: Option<u32>,
     unreserved_minimum: Option<u32>,
+    async_payload_bytes: Option<usize>,
+    async_time_scale: Option<f64>,
     routing_seed: Option<u64>,
     #[serde(default)]
     runtimes: BTreeMap<String, PathBuf>,
@@ -191,6 +202,22 @@ impl Settings {
             platform.scaling_per_window = n;
         }
         platform.routing_seed = args.routing_seed.or(file.routing_seed);
+        if let Some(n) = args.async_payload_bytes.or(file.async_payload_bytes) {
+            let (min, max) = (
+                nimbus_api::limits::ASYNC_PAYLOAD_BYTES_MAX_LEGACY,
+                nimbus_api::limits::ASYNC_PAYLOAD_BYTES_MAX,
+            );
+            if !(min..=max).contains(&n) {
+                bail!("async payload limit must be {min}..={max} bytes, got {n}");
+            }
+            platform.async_payload_bytes = n;
+        }
+        if let Some(f) = args.async_time_scale.or(file.async_time_scale) {
+            if !(f.is_finite() && f > 0.0 && f <= 1.0) {
+                bail!("async time scale must be in (0, 1], got {f}");
+            }
+            platform.async_time_scale = f;
+        }
         if let Some(n) = args.unreserved_minimum.or(file.unreserved_minimum) {
             if n > platform.account_concurrency {
                 bail!(
@@ -270,6 +297,8 @@ mod tests {
             process_isolation: None,
             scaling_per_10s: None,
             unreserved_minimum: None,
+            async_payload_bytes: None,
+            async_time_scale: None,
             routing_seed: None,
         }
     }

@@ -151,14 +151,21 @@ async fn update_event(db: &Db, row: &EventRow, expected_state: &str) -> Result<b
     Ok(done.rows_affected() == 1)
 }
 
-async fn events_in_state(db: &Db, state: &str, limit: u32) -> Result<Vec<EventRow>, StoreError> {
+async fn events_in_state(
+    db: &Db,
+    state: &str,
+    due_by_ms: i64,
+    limit: u32,
+) -> Result<Vec<EventRow>, StoreError> {
     let sql = concat!(
         "SELECT ",
         event_columns!(),
-        " FROM async_events WHERE state = $1 ORDER BY next_attempt_ms LIMIT $2"
+        " FROM async_events WHERE state = $1 AND next_attempt_ms <= $2 \
+          ORDER BY next_attempt_ms LIMIT $3"
     );
     sqlx::query_as::<_, EventRow>(sql)
         .bind(state)
+        .bind(due_by_ms)
         .bind(clamp(limit))
         .fetch_all(db.reader())
         .await
@@ -178,6 +185,12 @@ async fn release_running_events(db: &Db, now_ms: i64) -> Result<u64, StoreError>
     .execute(&mut *tx)
     .await
     .map_err(db.err(OP))?;
+    sqlx::query("UPDATE async_events SET next_attempt_ms = $1 WHERE state = $2")
+        .bind(now_ms)
+        .bind(state::DELIVERING)
+        .execute(&mut *tx)
+        .await
+        .map_err(db.err(OP))?;
     tx.commit().await.map_err(db.err(OP))?;
     Ok(done.rows_affected())
 }
@@ -330,8 +343,13 @@ impl EventStore for SqliteStore {
         update_event(&self.control, row, expected_state).await
     }
 
-    async fn events_in_state(&self, state: &str, limit: u32) -> Result<Vec<EventRow>, StoreError> {
-        events_in_state(&self.control, state, limit).await
+    async fn events_in_state(
+        &self,
+        state: &str,
+        due_by_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        events_in_state(&self.control, state, due_by_ms, limit).await
     }
 
     async fn release_running_events(&self, now_ms: i64) -> Result<u64, StoreError> {
