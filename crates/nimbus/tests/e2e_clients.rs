@@ -53,7 +53,15 @@ fn python_suite_with_real_aws_clients() {
     let server = Server::start(
         Path::new(env!("CARGO_BIN_EXE_nimbus")),
         // Seeded weighted-alias routing: the traffic-split test sees the same split each run.
-        &["--shell-pool", "1", "--routing-seed", "20261127"],
+        // Async delays at 1/100 (a minute of retry delay takes 0.6 s).
+        &[
+            "--shell-pool",
+            "1",
+            "--routing-seed",
+            "20261127",
+            "--async-time-scale",
+            "0.01",
+        ],
     );
 
     let mut pytest = Command::new(&python);
