@@ -21,6 +21,7 @@
 //! - [`patterns`] — hand-written matchers for the model's regexes.
 //! - [`versions`] — versions, aliases, reserved and provisioned concurrency.
 //! - [`async_invoke`] — event-invoke configurations and invocation records.
+//! - [`sqs`] — the SQS JSON-protocol contract: shapes, validation, errors, MD5s.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -28,6 +29,7 @@
 pub mod account;
 pub mod async_invoke;
 pub mod error;
+pub mod event_source;
 pub mod function;
 pub mod invoke;
 pub mod json;
@@ -37,6 +39,7 @@ pub mod names;
 pub mod patterns;
 pub mod runtime_api;
 pub mod runtimes;
+pub mod sqs;
 pub mod time;
 pub mod validate;
 pub mod versions;

@@ -15,7 +15,9 @@ use crate::provisioned::ProvisionedState;
 use crate::runtimes::RuntimeCatalog;
 use crate::scaling::ScaleLimiter;
 use anyhow::Context;
+use nimbus_queues::Queues;
 use nimbus_sandbox::Sandboxes;
+use nimbus_store::MappingStore;
 use nimbus_store::{AliasRow, EventStore, Store};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -134,6 +136,10 @@ pub struct Platform {
     pub(crate) scaling: ScaleLimiter,
     /// Asynchronous invocations: accepts, dispatcher, deliveries.
     pub(crate) async_events: AsyncEvents,
+    /// The SQS-compatible queue service (destinations, DLQs and event source mappings use it).
+    pub(crate) queues: Arc<Queues>,
+    pub(crate) mapping_store: Arc<dyn MappingStore>,
+    pub(crate) event_sources: crate::event_sources::EventSources,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     log_writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -145,6 +151,8 @@ impl Platform {
         config: PlatformConfig,
         store: Arc<dyn Store>,
         events: Arc<dyn EventStore>,
+        queues: Arc<Queues>,
+        mappings: Arc<dyn MappingStore>,
         sandboxes: Arc<Sandboxes>,
     ) -> anyhow::Result<Arc<Self>> {
         let code_dir = config.code_dir();
@@ -195,6 +203,9 @@ impl Platform {
             provisioned: ProvisionedState::default(),
             scaling,
             async_events,
+            queues,
+            mapping_store: mappings,
+            event_sources: Default::default(),
             background: Mutex::new(Vec::new()),
             log_writer: Mutex::new(Some(log_writer)),
         });
@@ -205,13 +216,24 @@ impl Platform {
         platform.collect_garbage_code().await;
         let reaper = tokio::spawn(reap_loop(Arc::downgrade(&platform)));
         let reconciler = platform.start_provisioned_reconciler();
+        platform.set_queue_sink(Arc::new(crate::queue_sink::LocalQueueSink(Arc::clone(
+            &platform.queues,
+        ))));
+        let janitor = platform.queues.spawn_janitor();
         let async_tasks = platform.start_async_events().await?;
+        platform.start_event_sources().await?;
         if let Ok(mut bg) = platform.background.lock() {
             bg.push(reaper);
             bg.push(reconciler);
+            bg.push(janitor);
             bg.extend(async_tasks);
         }
         Ok(platform)
+    }
+
+    /// The queue service.
+    pub fn queues(&self) -> &Queues {
+        &self.queues
     }
 
     /// The configuration in use.
@@ -268,6 +290,7 @@ impl Platform {
 
     /// Stops every environment and background task and flushes logs. Call once, at exit.
     pub async fn shutdown(&self) {
+        self.event_sources.stop_all();
         if let Ok(mut bg) = self.background.lock() {
             for task in bg.drain(..) {
                 task.abort();

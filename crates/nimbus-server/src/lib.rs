@@ -10,8 +10,10 @@ mod async_invoke;
 pub mod body;
 mod control;
 pub mod error;
+mod event_sources;
 mod invoke;
 mod logs;
+mod sqs;
 mod versions;
 
 use axum::Router;
@@ -86,6 +88,20 @@ pub fn router(platform: Arc<Platform>) -> Router {
             "/2019-09-25/functions/{name}/event-invoke-config/list",
             get(async_invoke::list_configs),
         )
+        .route(
+            "/2015-03-31/event-source-mappings/",
+            post(event_sources::create).get(event_sources::list),
+        )
+        .route(
+            "/2015-03-31/event-source-mappings",
+            post(event_sources::create).get(event_sources::list),
+        )
+        .route(
+            "/2015-03-31/event-source-mappings/{uuid}",
+            get(event_sources::get)
+                .put(event_sources::update)
+                .delete(event_sources::delete),
+        )
         .route("/nimbus/v1/stats", get(versions::stats))
         .route("/nimbus/v1/async-events", get(async_invoke::event_counts))
         .route("/nimbus/v1/async-events/{id}", get(async_invoke::event))
@@ -98,11 +114,26 @@ pub fn router(platform: Arc<Platform>) -> Router {
             get(control::account_settings),
         )
         .route("/nimbus/v1/code/{file}", get(control::download_code))
-        .route("/", post(logs::dispatch))
+        .route("/", post(json_dispatch))
         .fallback(control::unknown_operation)
         // Bodies are read by `body::read_limited` with a limit per operation.
         .layer(DefaultBodyLimit::disable())
         .with_state(platform)
+}
+
+/// `POST /` carries two JSON protocols, told apart by `X-Amz-Target`: SQS and CloudWatch Logs.
+async fn json_dispatch(
+    axum::extract::State(p): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if sqs::is_sqs(&headers) {
+        return sqs::dispatch(p, headers, body).await;
+    }
+    logs::dispatch(axum::extract::State(p), headers, body)
+        .await
+        .into_response()
 }
 
 async fn health() -> axum::Json<serde_json::Value> {

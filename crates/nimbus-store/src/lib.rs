@@ -16,10 +16,14 @@ use async_trait::async_trait;
 
 mod error;
 pub mod events;
+pub mod mappings;
+pub mod queues;
 pub mod sqlite;
 
 pub use error::StoreError;
 pub use events::{EventInvokeConfigRow, EventRow, EventStore};
+pub use mappings::MappingStore;
+pub use queues::QueueStore;
 pub use sqlite::SqliteStore;
 
 /// Largest log message the store keeps, in UTF-8 bytes. Callers should split or cap messages

@@ -5,6 +5,7 @@
 use crate::settings::{ServeArgs, Settings};
 use anyhow::Context;
 use nimbus_platform::Platform;
+use nimbus_queues::{Queues, SystemClock};
 use nimbus_sandbox::Sandboxes;
 use nimbus_store::SqliteStore;
 use std::process::ExitCode;
@@ -56,9 +57,22 @@ async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<
         .await
         .context("open store")?;
     let store = Arc::new(store);
-    let platform = Platform::open(config.clone(), store.clone(), store, sandboxes)
-        .await
-        .context("start engine")?;
+    let queues = Arc::new(Queues::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        config.region.clone(),
+        config.account_id.clone(),
+    ));
+    let platform = Platform::open(
+        config.clone(),
+        store.clone(),
+        store.clone(),
+        queues,
+        store,
+        sandboxes,
+    )
+    .await
+    .context("start engine")?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("listen on {}", settings.listen))?;

@@ -35,6 +35,8 @@ mod concurrency;
 mod events;
 mod functions;
 mod logs;
+mod mappings;
+mod queues;
 
 /// File name of the control-plane database inside the data directory.
 pub const CONTROL_DB_FILE: &str = "nimbus.db";

@@ -1,0 +1,24 @@
+//! The queue engine's limits, each with its reason.
+
+use std::time::Duration;
+
+/// Long polls waiting at once; more return at once with what is there (bad-inputs CL-08:
+/// 10,000 concurrent long polls must stay bounded in memory).
+pub const LONG_POLLS_MAX: usize = 10_000;
+
+/// A long poll re-checks at least this often: messages also become visible when a
+/// visibility timeout or delay ends, which no send announces.
+pub const LONG_POLL_RECHECK: Duration = Duration::from_millis(1_000);
+
+/// How long a key stays in the deduplication table for internal idempotent sends (async
+/// destinations): longer than any event can stay in its delivering state.
+pub const SINK_DEDUP_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// How often the janitor removes expired messages and deduplication keys.
+pub const JANITOR_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Rows one janitor pass removes, so it never holds the writer long.
+pub const JANITOR_BATCH: u32 = 5_000;
+
+/// Tags one queue may carry (SQS's limit).
+pub const QUEUE_TAGS_MAX: usize = 50;
