@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from support import CREDENTIALS, REGION, Functions
+from support import CREDENTIALS, REGION, Functions, Mappings, Queues
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +51,34 @@ def functions(lam):
     fns = Functions(lam)
     yield fns
     fns.cleanup()
+
+
+@pytest.fixture(scope="session")
+def sqs(endpoint):
+    """A boto3 SQS client for the server under test (retries off, as for ``lam``).
+
+    The read timeout leaves room for 20-second long polls."""
+    return boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=60),
+        **CREDENTIALS,
+    )
+
+
+@pytest.fixture
+def queues(sqs):
+    """Queues made through it are deleted when the test ends."""
+    qs = Queues(sqs)
+    yield qs
+    qs.cleanup()
+
+
+@pytest.fixture
+def mappings(lam, functions, queues):
+    """Event source mappings made through it are deleted when the test ends (before the
+    functions and queues they connect)."""
+    ms = Mappings(lam)
+    yield ms
+    ms.cleanup()

@@ -1,8 +1,13 @@
-"""Helpers shared by the end-to-end tests: names, deployment packages, log parsing."""
+"""Helpers shared by the end-to-end tests: names, deployment packages, log parsing, queues."""
 
 import base64
+import hashlib
 import io
+import json
 import re
+import struct
+import urllib.error
+import urllib.request
 import uuid
 import zipfile
 
@@ -94,3 +99,129 @@ class Functions:
                 self.lam.delete_function(FunctionName=name)
             except self.lam.exceptions.ResourceNotFoundException:
                 pass
+
+
+class Queues:
+    """Creates SQS queues with unique names and deletes them when the test ends."""
+
+    def __init__(self, sqs):
+        self.sqs = sqs
+        self.urls = []
+
+    def create(self, prefix, attributes=None, fifo=False, **extra):
+        """CreateQueue; returns (name, url). ``fifo`` adds the suffix and ``FifoQueue``."""
+        name = unique_name(prefix) + (".fifo" if fifo else "")
+        attributes = dict(attributes or {})
+        if fifo:
+            attributes.setdefault("FifoQueue", "true")
+        url = self.sqs.create_queue(QueueName=name, Attributes=attributes, **extra)["QueueUrl"]
+        self.urls.append(url)
+        return name, url
+
+    def track(self, url):
+        """Deletes ``url`` at the end too (for queues made another way)."""
+        self.urls.append(url)
+        return url
+
+    def arn(self, url):
+        return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+
+    def counts(self, url):
+        """(visible, in flight, delayed) from the Approximate* attributes."""
+        a = self.sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
+        return (
+            int(a["ApproximateNumberOfMessages"]),
+            int(a["ApproximateNumberOfMessagesNotVisible"]),
+            int(a["ApproximateNumberOfMessagesDelayed"]),
+        )
+
+    def cleanup(self):
+        for url in self.urls:
+            try:
+                self.sqs.delete_queue(QueueUrl=url)
+            except self.sqs.exceptions.QueueDoesNotExist:
+                pass
+
+
+class Mappings:
+    """Event source mappings made through it are deleted when the test ends."""
+
+    def __init__(self, lam):
+        self.lam = lam
+        self.uuids = []
+
+    def create(self, **kwargs):
+        config = self.lam.create_event_source_mapping(**kwargs)
+        self.uuids.append(config["UUID"])
+        return config
+
+    def cleanup(self):
+        for u in self.uuids:
+            try:
+                self.lam.delete_event_source_mapping(UUID=u)
+            except self.lam.exceptions.ResourceNotFoundException:
+                pass
+
+
+def md5_of_message_attributes(attributes):
+    """SQS's MD5OfMessageAttributes, computed independently of the server (the algorithm
+    the AWS SDKs use to verify it): for each attribute in name order, length-prefixed name
+    and data type, a transport byte (1 string/number, 2 binary), then the length-prefixed
+    value. botocore does not check this digest itself, so the tests do."""
+    if not attributes:
+        return None
+    h = hashlib.md5()
+
+    def put(data):
+        h.update(struct.pack(">I", len(data)))
+        h.update(data)
+
+    for name in sorted(attributes):
+        value = attributes[name]
+        put(name.encode("utf-8"))
+        put(value["DataType"].encode("utf-8"))
+        if "StringValue" in value:
+            h.update(b"\x01")
+            put(value["StringValue"].encode("utf-8"))
+        else:
+            h.update(b"\x02")
+            put(bytes(value["BinaryValue"]))
+    return h.hexdigest()
+
+
+def md5_hex(text):
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+def sqs_raw(endpoint, action, payload, timeout=30):
+    """POSTs one AWS JSON 1.0 SQS request without botocore (no client-side validation);
+    returns (HTTP status, headers with lower-case names, parsed JSON body)."""
+    req = urllib.request.Request(
+        endpoint + "/",
+        data=json.dumps(payload).encode("utf-8"),
+        method="POST",
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": f"AmazonSQS.{action}",
+            "Authorization": (
+                "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/sqs/aws4_request, "
+                "SignedHeaders=host;x-amz-date, Signature=0"
+            ),
+            "X-Amz-Date": "20240101T000000Z",
+        },
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            status, headers, body = r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        status, headers, body = e.code, e.headers, e.read()
+    headers = {k.lower(): v for k, v in headers.items()}
+    return status, headers, (json.loads(body) if body.strip() else None)

@@ -151,3 +151,120 @@ def test_failures_and_successes_reach_function_destinations(lam, endpoint, funct
     view = event_state(endpoint, succeeded["ResponseMetadata"]["RequestId"])
     assert view["state"] == "succeeded"
     assert view["delivered"] == [{"target": "onSuccess", "arn": sink_arn}]
+
+
+def _sqs_client(endpoint):
+    import boto3
+    from botocore.config import Config
+
+    from support import CREDENTIALS, REGION
+
+    return boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        config=Config(retries={"total_max_attempts": 1}),
+        **CREDENTIALS,
+    )
+
+
+def _drain(sqs, url, want, timeout_s=30):
+    """Receives (and deletes) until ``want`` messages arrived or the time is up; then checks
+    that nothing else follows."""
+    got = []
+    deadline = time.monotonic() + timeout_s
+    while len(got) < want and time.monotonic() < deadline:
+        r = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            MessageAttributeNames=["All"],
+            AttributeNames=["All"],
+        )
+        for m in r.get("Messages", []):
+            got.append(m)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    extra = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    assert extra.get("Messages", []) == [], "more messages than expected"
+    return got
+
+
+def test_failing_event_is_tried_three_times_then_sent_to_the_sqs_dead_letter_queue(
+    lam, endpoint, functions
+):
+    sqs = _sqs_client(endpoint)
+    dlq_name = f"async-dlq-{int(time.time() * 1000)}"
+    dlq_url = sqs.create_queue(QueueName=dlq_name)["QueueUrl"]
+    try:
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        name, _ = functions.create(
+            "dlq", python_zip(FAILS), DeadLetterConfig={"TargetArn": dlq_arn}
+        )
+        accepted = time.monotonic()
+        resp = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 7}')
+        assert resp["StatusCode"] == 202
+        request_id = resp["ResponseMetadata"]["RequestId"]
+        view = event_state(endpoint, request_id)
+        elapsed = time.monotonic() - accepted
+        assert view["state"] == "failed", view
+        assert view["attempts"] == 3, view
+        # Retries after ~1 and ~2 minutes, scaled by 0.01: at least 1.8 s in all.
+        assert elapsed >= 1.5, elapsed
+        messages = _drain(sqs, dlq_url, 1)
+        assert len(messages) == 1, messages
+        m = messages[0]
+        # The dead letter is the event itself, with Lambda's three attributes.
+        assert json.loads(m["Body"]) == {"n": 7}
+        attrs = m["MessageAttributes"]
+        assert attrs["RequestID"]["StringValue"] == request_id
+        assert attrs["ErrorCode"]["DataType"] == "Number"
+        assert attrs["ErrorCode"]["StringValue"] == "200"
+        assert "failed on purpose" in attrs["ErrorMessage"]["StringValue"]
+    finally:
+        sqs.delete_queue(QueueUrl=dlq_url)
+
+
+def test_destinations_on_sqs_queues_get_invocation_records(lam, endpoint, functions):
+    sqs = _sqs_client(endpoint)
+    stamp = int(time.time() * 1000)
+    ok_url = sqs.create_queue(QueueName=f"dest-ok-{stamp}")["QueueUrl"]
+    bad_url = sqs.create_queue(QueueName=f"dest-bad-{stamp}")["QueueUrl"]
+    try:
+        arn = lambda url: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        ok, _ = functions.create("dest-ok", python_zip(OK))
+        bad, _ = functions.create("dest-bad", python_zip(FAILS))
+        for fn in (ok, bad):
+            lam.put_function_event_invoke_config(
+                FunctionName=fn,
+                MaximumRetryAttempts=0,
+                DestinationConfig={
+                    "OnSuccess": {"Destination": arn(ok_url)},
+                    "OnFailure": {"Destination": arn(bad_url)},
+                },
+            )
+        good = lam.invoke(FunctionName=ok, InvocationType="Event", Payload=b'{"a": 1}')
+        failed = lam.invoke(FunctionName=bad, InvocationType="Event", Payload=b'{"b": 2}')
+        for r in (good, failed):
+            event_state(endpoint, r["ResponseMetadata"]["RequestId"])
+        [success] = _drain(sqs, ok_url, 1)
+        [failure] = _drain(sqs, bad_url, 1)
+        s = json.loads(success["Body"])
+        assert s["version"] == "1.0"
+        assert s["requestContext"]["requestId"] == good["ResponseMetadata"]["RequestId"]
+        assert s["requestContext"]["condition"] == "Success"
+        assert s["requestContext"]["approximateInvokeCount"] == 1
+        assert s["requestPayload"] == {"a": 1}
+        assert s["responsePayload"] == {"seen": {"a": 1}}
+        assert s["responseContext"]["statusCode"] == 200
+        f = json.loads(failure["Body"])
+        assert f["requestContext"]["condition"] == "RetriesExhausted"
+        assert f["requestContext"]["functionArn"].endswith(f":{bad}:$LATEST")
+        assert f["responseContext"]["functionError"] == "Unhandled"
+        assert f["responsePayload"]["errorType"] == "RuntimeError"
+    finally:
+        sqs.delete_queue(QueueUrl=ok_url)
+        sqs.delete_queue(QueueUrl=bad_url)

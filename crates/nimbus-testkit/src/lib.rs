@@ -171,6 +171,11 @@ impl Server {
         self.spawn();
     }
 
+    /// The running server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     /// Starts the server again after [`Server::kill9`].
     pub fn start_again(&mut self) {
         self.spawn();
@@ -276,6 +281,49 @@ impl Lambda {
                 .expect("http client"),
             endpoint: endpoint.to_string(),
         }
+    }
+
+    /// Any request; a transport failure (refused, reset, timed out) is `Err`.
+    pub fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<Response, String> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.endpoint));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        let resp = req.send().map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().map_err(|e| e.to_string())?.to_vec();
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// An SQS call (JSON 1.0, `X-Amz-Target: AmazonSQS.<action>`); transport failures are `Err`.
+    pub fn sqs(&self, action: &str, body: &Value) -> Result<Response, String> {
+        let target = format!("AmazonSQS.{action}");
+        self.try_request(
+            "POST",
+            "/",
+            &[
+                ("x-amz-target", target.as_str()),
+                ("content-type", "application/x-amz-json-1.0"),
+            ],
+            Some(body.to_string().into_bytes()),
+        )
     }
 
     /// Any request.

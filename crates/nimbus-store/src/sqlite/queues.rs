@@ -247,6 +247,7 @@ async fn receive_messages(db: &Db, spec: &ReceiveSpec) -> Result<ReceiveOutcome,
                 message_columns!(),
                 " FROM queue_messages INDEXED BY queue_messages_order \
                   WHERE queue = $1 AND visible_ms <= $2 AND expires_ms > $2 \
+                  AND receipt IS NOT $4 \
                   AND (group_id IS NULL OR group_id NOT IN ( \
                     SELECT group_id FROM queue_messages INDEXED BY queue_messages_visible \
                     WHERE queue = $1 AND visible_ms > $2 AND receive_count > 0 \
@@ -259,6 +260,7 @@ async fn receive_messages(db: &Db, spec: &ReceiveSpec) -> Result<ReceiveOutcome,
                 message_columns!(),
                 " FROM queue_messages INDEXED BY queue_messages_order \
                   WHERE queue = $1 AND visible_ms <= $2 AND expires_ms > $2 \
+                  AND receipt IS NOT $4 \
                   ORDER BY seq LIMIT $3"
             )
         };
@@ -266,6 +268,9 @@ async fn receive_messages(db: &Db, spec: &ReceiveSpec) -> Result<ReceiveOutcome,
             .bind(&spec.queue)
             .bind(spec.now_ms)
             .bind(want as i64)
+            // A message leased earlier in this call (visibility 0 leaves it visible) is not
+            // taken twice.
+            .bind(&spec.receipt)
             .fetch_all(&mut *tx)
             .await
             .map_err(db.err(OP))?;
