@@ -467,11 +467,11 @@ impl Platform {
         let tasks = (0..n)
             .map(|_| tokio::spawn(poll_loop(Arc::downgrade(self), Arc::clone(&mapping))))
             .collect();
-        if let Ok(mut p) = self.event_sources.pollers.lock() {
-            if let Some(old) = p.insert(row.uuid.clone(), tasks) {
-                for t in old {
-                    t.abort();
-                }
+        if let Ok(mut p) = self.event_sources.pollers.lock()
+            && let Some(old) = p.insert(row.uuid.clone(), tasks)
+        {
+            for t in old {
+                t.abort();
             }
         }
     }

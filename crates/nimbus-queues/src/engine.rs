@@ -15,8 +15,8 @@ use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::limits::{
-    JANITOR_BATCH, JANITOR_INTERVAL, LONG_POLL_RECHECK, LONG_POLLS_MAX, QUEUE_TAGS_MAX,
-    SINK_DEDUP_WINDOW_MS,
+    JANITOR_BATCH, JANITOR_INTERVAL, LONG_POLL_RECHECK, LONG_POLLS_MAX, PURGE_INTERVAL_MS,
+    QUEUE_TAGS_MAX, RECEIVE_ATTEMPT_WINDOW_MS, RECEIVE_ATTEMPTS_MAX, SINK_DEDUP_WINDOW_MS,
 };
 use crate::receipt::Receipt;
 
@@ -108,7 +108,15 @@ pub struct Queues {
     /// One wake-up per queue with waiting long polls; entries are removed when unused.
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
     long_polls: Semaphore,
+    /// Last PurgeQueue per queue (in memory: a restart forgets it, which only relaxes a
+    /// rate limit).
+    purges: Mutex<HashMap<String, i64>>,
+    /// FIFO receive attempts: (queue, attempt id) → (time, what that receive returned).
+    attempts: Mutex<HashMap<AttemptKey, (i64, Vec<Received>)>>,
 }
+
+/// (queue name, `ReceiveRequestAttemptId`).
+type AttemptKey = (String, String);
 
 impl std::fmt::Debug for Queues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -160,6 +168,8 @@ impl Queues {
             account: account.into(),
             waiters: Mutex::new(HashMap::new()),
             long_polls: Semaphore::new(LONG_POLLS_MAX),
+            purges: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -409,6 +419,18 @@ impl Queues {
     /// PurgeQueue: removes every message.
     pub async fn purge(&self, name: &str) -> Result<u64, SqsError> {
         self.get(name).await?;
+        let now = self.clock.now_ms();
+        {
+            let mut purges = self.purges.lock().unwrap_or_else(|p| p.into_inner());
+            purges.retain(|_, at| now - *at < PURGE_INTERVAL_MS);
+            if purges.contains_key(name) {
+                return Err(SqsError::new(
+                    SqsErrorCode::PurgeQueueInProgress,
+                    format!("Only one PurgeQueue operation on {name} is allowed every 60 seconds."),
+                ));
+            }
+            purges.insert(name.to_string(), now);
+        }
         let n = self.store.purge_queue(name).await.map_err(internal)?;
         tracing::info!(queue = name, messages = n, "queue purged");
         Ok(n)
@@ -590,6 +612,49 @@ impl Queues {
         }
     }
 
+    /// ReceiveMessage with a FIFO `ReceiveRequestAttemptId`: a retry of the same attempt
+    /// within [`RECEIVE_ATTEMPT_WINDOW_MS`] returns the same messages and receipt handles.
+    /// Standard queues ignore the id (as SQS does).
+    pub async fn receive_attempt(
+        &self,
+        name: &str,
+        options: ReceiveOptions,
+        attempt_id: Option<&str>,
+    ) -> Result<Vec<Received>, SqsError> {
+        let Some(attempt) = attempt_id else {
+            return self.receive(name, options).await;
+        };
+        let queue = self.get(name).await?;
+        if !queue.attributes.fifo_queue {
+            return self.receive(name, options).await;
+        }
+        let key = (name.to_string(), attempt.to_string());
+        let now = self.clock.now_ms();
+        {
+            let attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, got)) = attempts.get(&key)
+                && now - at < RECEIVE_ATTEMPT_WINDOW_MS
+            {
+                return Ok(got.clone());
+            }
+        }
+        let got = self.receive(name, options).await?;
+        if !got.is_empty() {
+            let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+            attempts.retain(|_, (at, _)| now - *at < RECEIVE_ATTEMPT_WINDOW_MS);
+            if attempts.len() >= RECEIVE_ATTEMPTS_MAX
+                && let Some(oldest) = attempts
+                    .iter()
+                    .min_by_key(|(_, (at, _))| *at)
+                    .map(|(k, _)| k.clone())
+            {
+                attempts.remove(&oldest);
+            }
+            attempts.insert(key, (now, got.clone()));
+        }
+        Ok(got)
+    }
+
     /// ReceiveMessage: leases up to `options.max` messages, long-polling up to the wait time.
     pub async fn receive(
         &self,
@@ -664,8 +729,7 @@ impl Queues {
                             max_receive_count: i64::from(p.max_receive_count),
                             dlq,
                             dlq_retention_ms: ms(dlq_queue.attributes.message_retention_period),
-                            system_json: json!({ "DeadLetterQueueSourceArn": queue.arn })
-                                .to_string(),
+                            source_arn: queue.arn.clone(),
                         })
                     }
                     None => None,

@@ -22,3 +22,13 @@ pub const JANITOR_BATCH: u32 = 5_000;
 
 /// Tags one queue may carry (SQS's limit).
 pub const QUEUE_TAGS_MAX: usize = 50;
+
+/// SQS refuses a second PurgeQueue on a queue within this time.
+pub const PURGE_INTERVAL_MS: i64 = 60_000;
+
+/// A FIFO `ReceiveRequestAttemptId` is remembered this long (SQS's deduplication interval):
+/// a retried receive returns the same messages and receipt handles.
+pub const RECEIVE_ATTEMPT_WINDOW_MS: i64 = 300_000;
+
+/// Receive attempts remembered at once; expired ones are dropped first, then the oldest.
+pub const RECEIVE_ATTEMPTS_MAX: usize = 10_000;

@@ -310,17 +310,10 @@ impl Api<'_> {
                 req.validate()?;
                 let name = self.queue_name(&req.queue_url)?;
                 sqs::validate_batch_ids(req.entries.iter().map(|e| e.id.as_str()))?;
+                // The batch total has SQS's fixed 1 MiB limit; each message is checked
+                // against the queue's MaximumMessageSize by the engine.
                 let total: usize = req.entries.iter().map(|e| e.message_body.len()).sum();
-                let queue = self.queues.get(&name).await?;
-                if total > queue.attributes.maximum_message_size as usize {
-                    return Err(SqsError::new(
-                        SqsErrorCode::BatchRequestTooLong,
-                        format!(
-                            "Batch requests cannot be longer than {} bytes. You have sent {total} bytes.",
-                            queue.attributes.maximum_message_size
-                        ),
-                    ));
-                }
+                sqs::check_batch_size(total, sqs::MESSAGE_SIZE_RANGE.1)?;
                 let mut failed = Vec::new();
                 let mut ids = Vec::new();
                 let mut entries = Vec::new();
@@ -371,7 +364,10 @@ impl Api<'_> {
                     visibility_s: u32_field(req.visibility_timeout),
                     wait_s: u32_field(req.wait_time_seconds),
                 };
-                let got = self.queues.receive(&name, options).await?;
+                let got = self
+                    .queues
+                    .receive_attempt(&name, options, req.receive_request_attempt_id.as_deref())
+                    .await?;
                 let mut system_names = req.attribute_names.unwrap_or_default();
                 system_names.extend(req.message_system_attribute_names.unwrap_or_default());
                 let attribute_names = req.message_attribute_names.unwrap_or_default();

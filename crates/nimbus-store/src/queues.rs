@@ -124,8 +124,9 @@ pub struct Redrive {
     pub dlq: String,
     /// The dead-letter queue's retention, ms (counted from the original enqueue).
     pub dlq_retention_ms: i64,
-    /// System attributes JSON given to moved messages (DeadLetterQueueSourceArn).
-    pub system_json: String,
+    /// The source queue's ARN, added to moved messages' system attributes
+    /// (`DeadLetterQueueSourceArn`, beside any `AWSTraceHeader`).
+    pub source_arn: String,
 }
 
 /// One receive call.

@@ -323,7 +323,9 @@ async fn move_to_dlq(
     sqlx::query(
         "INSERT INTO queue_messages (queue, message_id, body, attributes_json, md5_body, \
          md5_attributes, system_json, group_id, dedup_id, sent_ms, expires_ms, visible_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, \
+           json_set(COALESCE($7, '{}'), '$.DeadLetterQueueSourceArn', $13), \
+           $8, $9, $10, $11, $12)",
     )
     .bind(&r.dlq)
     .bind(&m.message_id)
@@ -331,12 +333,13 @@ async fn move_to_dlq(
     .bind(&m.attributes_json)
     .bind(&m.md5_body)
     .bind(&m.md5_attributes)
-    .bind(&r.system_json)
+    .bind(&m.system_json)
     .bind(&m.group_id)
     .bind(&m.dedup_id)
     .bind(m.sent_ms)
     .bind(m.sent_ms.saturating_add(r.dlq_retention_ms))
     .bind(now_ms)
+    .bind(&r.source_arn)
     .execute(&mut **tx)
     .await
     .map_err(db.err(OP))?;
