@@ -7,13 +7,15 @@ use nimbus_api::sqs::{
     self, DEDUP_WINDOW_MS, MessageAttributeValue, QueueAttributes, SqsError, SqsErrorCode,
 };
 use nimbus_store::queues::{
-    LeaseOutcome, MessageRow, NewMessage, QueueRow, QueueStore, ReceiveSpec, Redrive,
+    LeaseOutcome, MessageRow, NewMessage, QueueRow, QueueStore, QueueWrite, ReceiveSpec, Redrive,
+    WriteOutcome,
 };
 use serde_json::json;
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
 use crate::clock::Clock;
+use crate::group_commit::GroupCommit;
 use crate::limits::{
     JANITOR_BATCH, JANITOR_INTERVAL, LONG_POLL_RECHECK, LONG_POLLS_MAX, PURGE_INTERVAL_MS,
     QUEUE_TAGS_MAX, RECEIVE_ATTEMPT_WINDOW_MS, RECEIVE_ATTEMPTS_MAX, SINK_DEDUP_WINDOW_MS,
@@ -111,6 +113,8 @@ pub struct Queues {
     /// Last PurgeQueue per queue (in memory: a restart forgets it, which only relaxes a
     /// rate limit).
     purges: Mutex<HashMap<String, i64>>,
+    /// Sends and deletes of concurrent callers share a transaction.
+    group: GroupCommit,
     /// FIFO receive attempts: (queue, attempt id) → (time, what that receive returned).
     attempts: Mutex<HashMap<AttemptKey, (i64, Vec<Received>)>>,
 }
@@ -169,6 +173,7 @@ impl Queues {
             waiters: Mutex::new(HashMap::new()),
             long_polls: Semaphore::new(LONG_POLLS_MAX),
             purges: Mutex::new(HashMap::new()),
+            group: GroupCommit::default(),
             attempts: Mutex::new(HashMap::new()),
         }
     }
@@ -571,12 +576,15 @@ impl Queues {
         if rows.is_empty() {
             return Ok(results);
         }
-        let outcomes = self
-            .store
-            .send_messages(name, now, &rows)
-            .await
-            .map_err(internal)?
-            .ok_or_else(no_such_queue)?;
+        let write = QueueWrite::Send {
+            queue: name.to_string(),
+            messages: rows,
+        };
+        let outcomes = match self.commit(vec![write]).await?.pop() {
+            Some(WriteOutcome::Sent(Some(sent))) => sent,
+            Some(WriteOutcome::Sent(None)) => return Err(no_such_queue()),
+            _ => return Err(internal("send: no outcome")),
+        };
         let fifo = queue.attributes.fifo_queue;
         let mut outcomes = outcomes.into_iter();
         for sent in results.iter_mut().flatten() {
@@ -829,21 +837,35 @@ impl Queues {
     ) -> Result<Vec<Result<(), SqsError>>, SqsError> {
         self.get(name).await?;
         let mut out = Vec::with_capacity(handles.len());
+        let mut writes = Vec::with_capacity(handles.len());
         for handle in handles {
-            let r = match Self::parse_receipt(name, handle) {
-                Ok(r) => r,
-                Err(e) => {
-                    out.push(Err(e));
-                    continue;
+            match Self::parse_receipt(name, handle) {
+                Ok(r) => {
+                    writes.push(QueueWrite::Delete {
+                        queue: name.to_string(),
+                        seq: r.seq,
+                        receipt: r.token,
+                    });
+                    out.push(Ok(()));
                 }
-            };
-            self.store
-                .delete_message(name, r.seq, &r.token)
-                .await
-                .map_err(internal)?;
-            out.push(Ok(()));
+                Err(e) => out.push(Err(e)),
+            }
+        }
+        if !writes.is_empty() {
+            // Stale and already-deleted handles succeed too (see above): the outcomes are
+            // only checked for having been committed.
+            self.commit(writes).await?;
         }
         Ok(out)
+    }
+
+    /// Commits sends and deletes through the group commit.
+    async fn commit(&self, writes: Vec<QueueWrite>) -> Result<Vec<WriteOutcome>, SqsError> {
+        let clock = &self.clock;
+        self.group
+            .submit(self.store.as_ref(), || clock.now_ms(), writes)
+            .await
+            .map_err(internal)
     }
 
     /// ChangeMessageVisibility(Batch): only for a message in flight under this handle.

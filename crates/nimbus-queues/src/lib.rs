@@ -13,6 +13,7 @@
 
 mod clock;
 mod engine;
+mod group_commit;
 mod limits;
 mod receipt;
 

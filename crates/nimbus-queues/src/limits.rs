@@ -32,3 +32,7 @@ pub const RECEIVE_ATTEMPT_WINDOW_MS: i64 = 300_000;
 
 /// Receive attempts remembered at once; expired ones are dropped first, then the oldest.
 pub const RECEIVE_ATTEMPTS_MAX: usize = 10_000;
+
+/// Writes (a message sent, a message deleted) one group-commit transaction holds at most:
+/// enough to amortise the fsync, small enough to keep the writer lock short.
+pub const GROUP_COMMIT_WRITES_MAX: usize = 512;

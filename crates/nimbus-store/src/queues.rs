@@ -170,6 +170,36 @@ pub enum LeaseOutcome {
     Gone,
 }
 
+/// One write of a group commit (see [`QueueStore::apply_writes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueWrite {
+    /// Enqueue messages, honouring deduplication keys.
+    Send {
+        /// Queue name.
+        queue: String,
+        /// The messages.
+        messages: Vec<NewMessage>,
+    },
+    /// Delete message `seq` if `receipt` is its latest receive.
+    Delete {
+        /// Queue name.
+        queue: String,
+        /// Message sequence number.
+        seq: i64,
+        /// Receive token.
+        receipt: String,
+    },
+}
+
+/// The outcome of one [`QueueWrite`], in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// For a send: `None` when the queue does not exist (nothing stored).
+    Sent(Option<Vec<SendOutcome>>),
+    /// For a delete.
+    Deleted(LeaseOutcome),
+}
+
 /// Message counts of one queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct QueueCounts {
@@ -201,6 +231,14 @@ pub trait QueueStore: Send + Sync {
     async fn delete_queue(&self, name: &str) -> Result<bool, StoreError>;
     /// Deletes every message of a queue; the count removed.
     async fn purge_queue(&self, name: &str) -> Result<u64, StoreError>;
+    /// Applies sends and deletes, possibly of many callers, in ONE transaction (one fsync):
+    /// the group commit of the queue service. All or nothing; outcomes in order.
+    async fn apply_writes(
+        &self,
+        now_ms: i64,
+        writes: &[QueueWrite],
+    ) -> Result<Vec<WriteOutcome>, StoreError>;
+
     /// Enqueues messages in one transaction, honouring deduplication keys.
     /// `Ok(None)`: the queue does not exist (nothing stored).
     async fn send_messages(
@@ -208,7 +246,18 @@ pub trait QueueStore: Send + Sync {
         queue: &str,
         now_ms: i64,
         messages: &[NewMessage],
-    ) -> Result<Option<Vec<SendOutcome>>, StoreError>;
+    ) -> Result<Option<Vec<SendOutcome>>, StoreError> {
+        let write = QueueWrite::Send {
+            queue: queue.to_string(),
+            messages: messages.to_vec(),
+        };
+        match self.apply_writes(now_ms, &[write]).await?.pop() {
+            Some(WriteOutcome::Sent(sent)) => Ok(sent),
+            _ => Err(StoreError::Invalid {
+                what: "send_messages: no outcome".into(),
+            }),
+        }
+    }
     /// Leases up to `spec.limit` visible messages (moving poison messages first).
     async fn receive_messages(&self, spec: &ReceiveSpec) -> Result<ReceiveOutcome, StoreError>;
     /// Deletes the message `seq` if `receipt` is its latest receive.
@@ -217,7 +266,19 @@ pub trait QueueStore: Send + Sync {
         queue: &str,
         seq: i64,
         receipt: &str,
-    ) -> Result<LeaseOutcome, StoreError>;
+    ) -> Result<LeaseOutcome, StoreError> {
+        let write = QueueWrite::Delete {
+            queue: queue.to_string(),
+            seq,
+            receipt: receipt.to_string(),
+        };
+        match self.apply_writes(0, &[write]).await?.pop() {
+            Some(WriteOutcome::Deleted(outcome)) => Ok(outcome),
+            _ => Err(StoreError::Invalid {
+                what: "delete_message: no outcome".into(),
+            }),
+        }
+    }
     /// Sets when the in-flight message `seq` becomes visible, if `receipt` is its latest.
     async fn change_visibility(
         &self,

@@ -4,7 +4,8 @@ use super::{Db, SqliteStore};
 use crate::StoreError;
 use crate::queues::{
     LeaseOutcome, MessageRow, NewMessage, PURGE_BATCH_MAX, QUEUE_LIST_LIMIT_MAX, QueueCounts,
-    QueueRow, QueueStore, RECEIVE_LIMIT_MAX, ReceiveOutcome, ReceiveSpec, SendOutcome,
+    QueueRow, QueueStore, QueueWrite, RECEIVE_LIMIT_MAX, ReceiveOutcome, ReceiveSpec, SendOutcome,
+    WriteOutcome,
 };
 use async_trait::async_trait;
 
@@ -130,17 +131,20 @@ async fn purge_queue(db: &Db, name: &str) -> Result<u64, StoreError> {
     Ok(done.rows_affected())
 }
 
-async fn send_messages(
+type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+
+/// One send inside a group-commit transaction.
+async fn send_in(
     db: &Db,
+    tx: &mut Tx,
     queue: &str,
     now_ms: i64,
     messages: &[NewMessage],
 ) -> Result<Option<Vec<SendOutcome>>, StoreError> {
-    const OP: &str = "send_messages";
-    let mut tx = db.begin_write(OP).await?;
+    const OP: &str = "apply_writes";
     let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM queues WHERE name = $1")
         .bind(queue)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await
         .map_err(db.err(OP))?;
     if exists.is_none() {
@@ -156,7 +160,7 @@ async fn send_messages(
             .bind(queue)
             .bind(key)
             .bind(now_ms)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await
             .map_err(db.err(OP))?;
             if let Some((message_id, seq)) = seen {
@@ -185,7 +189,7 @@ async fn send_messages(
         .bind(m.sent_ms)
         .bind(m.expires_ms)
         .bind(m.visible_ms)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await
         .map_err(db.err(OP))?;
         if let Some(key) = &m.dedup_key {
@@ -200,7 +204,7 @@ async fn send_messages(
             .bind(&m.message_id)
             .bind(seq)
             .bind(m.dedup_expires_ms)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(db.err(OP))?;
         }
@@ -210,7 +214,6 @@ async fn send_messages(
             duplicate: false,
         });
     }
-    tx.commit().await.map_err(db.err(OP))?;
     Ok(Some(outcomes))
 }
 
@@ -312,7 +315,7 @@ async fn receive_messages(db: &Db, spec: &ReceiveSpec) -> Result<ReceiveOutcome,
 
 async fn move_to_dlq(
     db: &Db,
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut Tx,
     m: &MessageRow,
     r: &crate::queues::Redrive,
     now_ms: i64,
@@ -353,7 +356,7 @@ async fn move_to_dlq(
 
 async fn lease_state(
     db: &Db,
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut Tx,
     op: &'static str,
     queue: &str,
     seq: i64,
@@ -368,31 +371,54 @@ async fn lease_state(
     .map_err(db.err(op))
 }
 
-async fn delete_message(
+/// One delete inside a group-commit transaction.
+async fn delete_in(
     db: &Db,
+    tx: &mut Tx,
     queue: &str,
     seq: i64,
     receipt: &str,
 ) -> Result<LeaseOutcome, StoreError> {
-    const OP: &str = "delete_message";
-    let mut tx = db.begin_write(OP).await?;
+    const OP: &str = "apply_writes";
     let done =
         sqlx::query("DELETE FROM queue_messages WHERE seq = $1 AND queue = $2 AND receipt = $3")
             .bind(seq)
             .bind(queue)
             .bind(receipt)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(db.err(OP))?;
-    let outcome = if done.rows_affected() == 1 {
+    Ok(if done.rows_affected() == 1 {
         LeaseOutcome::Done
-    } else if lease_state(db, &mut tx, OP, queue, seq).await?.is_some() {
+    } else if lease_state(db, tx, OP, queue, seq).await?.is_some() {
         LeaseOutcome::Stale
     } else {
         LeaseOutcome::Gone
-    };
+    })
+}
+
+async fn apply_writes(
+    db: &Db,
+    now_ms: i64,
+    writes: &[QueueWrite],
+) -> Result<Vec<WriteOutcome>, StoreError> {
+    const OP: &str = "apply_writes";
+    let mut tx = db.begin_write(OP).await?;
+    let mut out = Vec::with_capacity(writes.len());
+    for w in writes {
+        out.push(match w {
+            QueueWrite::Send { queue, messages } => {
+                WriteOutcome::Sent(send_in(db, &mut tx, queue, now_ms, messages).await?)
+            }
+            QueueWrite::Delete {
+                queue,
+                seq,
+                receipt,
+            } => WriteOutcome::Deleted(delete_in(db, &mut tx, queue, *seq, receipt).await?),
+        });
+    }
     tx.commit().await.map_err(db.err(OP))?;
-    Ok(outcome)
+    Ok(out)
 }
 
 async fn change_visibility(
@@ -527,26 +553,16 @@ impl QueueStore for SqliteStore {
         purge_queue(&self.control, name).await
     }
 
-    async fn send_messages(
+    async fn apply_writes(
         &self,
-        queue: &str,
         now_ms: i64,
-        messages: &[NewMessage],
-    ) -> Result<Option<Vec<SendOutcome>>, StoreError> {
-        send_messages(&self.control, queue, now_ms, messages).await
+        writes: &[QueueWrite],
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        apply_writes(&self.control, now_ms, writes).await
     }
 
     async fn receive_messages(&self, spec: &ReceiveSpec) -> Result<ReceiveOutcome, StoreError> {
         receive_messages(&self.control, spec).await
-    }
-
-    async fn delete_message(
-        &self,
-        queue: &str,
-        seq: i64,
-        receipt: &str,
-    ) -> Result<LeaseOutcome, StoreError> {
-        delete_message(&self.control, queue, seq, receipt).await
     }
 
     async fn change_visibility(
