@@ -92,6 +92,10 @@ pub const PROVISIONED_STARTS_CONCURRENT_MAX: usize = 4;
 /// covers them all. Ours.
 pub const ASYNC_ACCEPT_BATCH_MAX: usize = 256;
 
+/// Event state changes (claims excepted) written per store transaction by the dispatcher's
+/// group commit. Ours, like the accept batch.
+pub const ASYNC_UPDATE_BATCH_MAX: usize = 256;
+
 /// Accepts waiting for the group-commit writer; a full queue makes accepts wait (backpressure),
 /// never drops them. Ours.
 pub const ASYNC_ACCEPT_QUEUE_MAX: usize = 4_096;

@@ -15,12 +15,13 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
 use crate::clock::Clock;
-use crate::group_commit::GroupCommit;
 use crate::limits::{
-    JANITOR_BATCH, JANITOR_INTERVAL, LONG_POLL_RECHECK, LONG_POLLS_MAX, PURGE_INTERVAL_MS,
-    QUEUE_TAGS_MAX, RECEIVE_ATTEMPT_WINDOW_MS, RECEIVE_ATTEMPTS_MAX, SINK_DEDUP_WINDOW_MS,
+    GROUP_COMMIT_WRITES_MAX, JANITOR_BATCH, JANITOR_INTERVAL, LONG_POLL_RECHECK, LONG_POLLS_MAX,
+    PURGE_INTERVAL_MS, QUEUE_TAGS_MAX, RECEIVE_ATTEMPT_WINDOW_MS, RECEIVE_ATTEMPTS_MAX,
+    SINK_DEDUP_WINDOW_MS,
 };
 use crate::receipt::Receipt;
+use nimbus_store::group_commit::GroupCommit;
 
 /// One queue as the engine sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +115,7 @@ pub struct Queues {
     /// rate limit).
     purges: Mutex<HashMap<String, i64>>,
     /// Sends and deletes of concurrent callers share a transaction.
-    group: GroupCommit,
+    group: GroupCommit<QueueWrite, WriteOutcome>,
     /// FIFO receive attempts: (queue, attempt id) → (time, what that receive returned).
     attempts: Mutex<HashMap<AttemptKey, (i64, Vec<Received>)>>,
 }
@@ -173,7 +174,7 @@ impl Queues {
             waiters: Mutex::new(HashMap::new()),
             long_polls: Semaphore::new(LONG_POLLS_MAX),
             purges: Mutex::new(HashMap::new()),
-            group: GroupCommit::default(),
+            group: GroupCommit::new(GROUP_COMMIT_WRITES_MAX),
             attempts: Mutex::new(HashMap::new()),
         }
     }
@@ -861,9 +862,15 @@ impl Queues {
 
     /// Commits sends and deletes through the group commit.
     async fn commit(&self, writes: Vec<QueueWrite>) -> Result<Vec<WriteOutcome>, SqsError> {
-        let clock = &self.clock;
+        let store = self.store.as_ref();
+        let clock = self.clock.as_ref();
         self.group
-            .submit(self.store.as_ref(), || clock.now_ms(), writes)
+            .submit(writes, |all| async move {
+                store
+                    .apply_writes(clock.now_ms(), &all)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
             .await
             .map_err(internal)
     }

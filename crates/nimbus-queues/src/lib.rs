@@ -13,7 +13,6 @@
 
 mod clock;
 mod engine;
-mod group_commit;
 mod limits;
 mod receipt;
 

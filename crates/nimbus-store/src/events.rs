@@ -111,6 +111,10 @@ pub trait EventStore: Send + Sync {
     /// `false` when it is not (another path moved the event).
     async fn update_event(&self, row: &EventRow, expected_state: &str) -> Result<bool, StoreError>;
 
+    /// [`EventStore::update_event`] for many events in ONE transaction (group commit); the
+    /// outcomes in order. All or nothing.
+    async fn update_events(&self, updates: &[(EventRow, String)]) -> Result<Vec<bool>, StoreError>;
+
     /// Up to `limit` events in `state` whose `next_attempt_ms` is at most `due_by_ms`, oldest
     /// first.
     async fn events_in_state(

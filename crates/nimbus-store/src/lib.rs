@@ -16,6 +16,7 @@ use async_trait::async_trait;
 
 mod error;
 pub mod events;
+pub mod group_commit;
 pub mod mappings;
 pub mod queues;
 pub mod sqlite;

@@ -119,9 +119,19 @@ impl Server {
             // Keep draining so the server never blocks on a full pipe.
             for _ in lines {}
         });
-        let line = rx.recv_timeout(START_TIMEOUT).unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!("nimbus serve did not become ready; log:\n{}", self.log())
+        let line = rx.recv_timeout(START_TIMEOUT).unwrap_or_else(|e| {
+            // Say how it ended: an exit status or signal tells a crash from a hang.
+            let status = match child.try_wait() {
+                Ok(Some(status)) => format!("exited: {status}"),
+                _ => {
+                    let _ = child.kill();
+                    format!("still running after {e}; killed")
+                }
+            };
+            panic!(
+                "nimbus serve did not become ready ({status}); log:\n{}",
+                self.log()
+            )
         });
         let endpoint = line
             .split_whitespace()

@@ -17,6 +17,67 @@ const LOG_FILTER_DEFAULT: &str = "info,sqlx=warn";
 /// How long in-flight requests may take to finish after a shutdown signal.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How long a start waits for the data directory's lock: a server killed a moment ago can
+/// take a little while to be gone entirely (a supervisor restarting it after a crash must not
+/// fail for that), while a server that is really running keeps the lock.
+const DATA_DIR_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Takes the data directory's lock, waiting up to [`DATA_DIR_LOCK_WAIT`].
+fn lock_data_dir(lock: &std::fs::File, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + DATA_DIR_LOCK_WAIT;
+    let mut warned = false;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                if !warned {
+                    eprintln!(
+                        "nimbus: waiting up to {} s for the server that held {} to exit (lock held by {})",
+                        DATA_DIR_LOCK_WAIT.as_secs(),
+                        data_dir.display(),
+                        lock_holders(lock)
+                    );
+                    warned = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                anyhow::bail!("another nimbus server is using {}", data_dir.display())
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).context(format!("lock {}", data_dir.display()));
+            }
+        }
+    }
+}
+
+/// Who holds the lock, from `/proc/locks` (for the message only).
+fn lock_holders(lock: &std::fs::File) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(inode) = lock.metadata().map(|m| m.ino()) else {
+        return "unknown".into();
+    };
+    let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+    let holders: Vec<String> = locks
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (pid, id) = (fields.get(4)?, fields.get(5)?);
+            (id.rsplit(':').next()? == inode.to_string()).then(|| {
+                let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+                    .unwrap_or_default();
+                format!("pid {pid} ({})", cmd.trim())
+            })
+        })
+        .collect();
+    if holders.is_empty() {
+        "unknown".into()
+    } else {
+        holders.join(", ")
+    }
+}
+
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::resolve(args)?;
     init_tracing();
@@ -26,8 +87,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // One server per data dir: a second one would corrupt nothing (SQLite locks) but would
     // fight over sandboxes, code and scratch space.
     let lock = std::fs::File::create(data_dir.join("nimbus.lock")).context("create lock file")?;
-    lock.try_lock()
-        .map_err(|_| anyhow::anyhow!("another nimbus server is using {}", data_dir.display()))?;
+    lock_data_dir(&lock, &data_dir)?;
     // The spawner must be started while this process is still single-threaded.
     let sandboxes =
         Arc::new(Sandboxes::start(settings.platform.sandbox_config()).context("start sandboxes")?);

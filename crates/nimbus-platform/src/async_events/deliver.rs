@@ -146,7 +146,7 @@ impl Platform {
         row.next_attempt_ms = crate::clock::now_ms() + ms(ASYNC_DELIVERY_GRACE);
         row.deliveries_json = serde_json::to_string(&deliveries).ok();
         row.delivered_json = Some("[]".into());
-        match self.async_events.store.update_event(&row, &expected).await {
+        match self.async_events.update(&row, &expected).await {
             Ok(true) => self.deliver_event(row).await,
             Ok(false) => {
                 tracing::warn!(request_id = %row.id, "event changed state while settling; left as it is")
@@ -181,12 +181,7 @@ impl Platform {
                 row.next_attempt_ms = crate::clock::now_ms() + ms(ASYNC_DELIVERY_RETRY);
                 row.deliveries_json = serde_json::to_string(&left).ok();
                 row.delivered_json = serde_json::to_string(&done).ok();
-                if let Err(e) = self
-                    .async_events
-                    .store
-                    .update_event(&row, state::DELIVERING)
-                    .await
-                {
+                if let Err(e) = self.async_events.update(&row, state::DELIVERING).await {
                     tracing::warn!(request_id = %row.id, error = %e, "could not save delivery progress; the next pass redoes it");
                 }
             }
@@ -291,7 +286,7 @@ impl Platform {
         row.state = condition.terminal_state().to_string();
         row.completed_ms = Some(crate::clock::now_ms());
         let events = &self.async_events;
-        match events.store.update_event(&row, expected).await {
+        match events.update(&row, expected).await {
             Ok(true) => {
                 let _ = events
                     .unfinished

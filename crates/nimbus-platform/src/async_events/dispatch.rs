@@ -274,7 +274,7 @@ impl Platform {
     }
 
     async fn save_retry(&self, row: EventRow, expected: &str) {
-        match self.async_events.store.update_event(&row, expected).await {
+        match self.async_events.update(&row, expected).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(request_id = %row.id, "event changed state while running"),
             Err(e) => {

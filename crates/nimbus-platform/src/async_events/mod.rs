@@ -16,11 +16,14 @@ mod dispatch;
 pub(crate) mod policy;
 
 use crate::invoke::InvokeError;
-use crate::limits::{ASYNC_ACCEPT_BATCH_MAX, ASYNC_ACCEPT_QUEUE_MAX, ASYNC_PENDING_MAX};
+use crate::limits::{
+    ASYNC_ACCEPT_BATCH_MAX, ASYNC_ACCEPT_QUEUE_MAX, ASYNC_PENDING_MAX, ASYNC_UPDATE_BATCH_MAX,
+};
 use crate::platform::Platform;
 use bytes::Bytes;
 use nimbus_api::error::ThrottleReason;
 use nimbus_store::events::state;
+use nimbus_store::group_commit::GroupCommit;
 use nimbus_store::{EventInvokeConfigRow, EventRow, EventStore, StoreError};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +52,8 @@ pub(crate) struct AsyncEvents {
     /// Where queue deliveries go (the queue service, once it is attached).
     pub(crate) queue_sink: RwLock<Option<Arc<dyn QueueSink>>>,
     pub(crate) counters: AsyncCounters,
+    /// State changes of concurrent dispatches share a transaction (one fsync for many).
+    updates: GroupCommit<(EventRow, String), bool>,
 }
 
 /// Counters of asynchronous invocations (for metrics).
@@ -86,7 +91,22 @@ impl AsyncEvents {
             configs: RwLock::new(HashMap::new()),
             queue_sink: RwLock::new(None),
             counters: AsyncCounters::default(),
+            updates: GroupCommit::new(ASYNC_UPDATE_BATCH_MAX),
         }
+    }
+
+    /// [`EventStore::update_event`] through the group commit: `Ok(false)` when the event is
+    /// no longer in state `expected`.
+    pub(crate) async fn update(&self, row: &EventRow, expected: &str) -> Result<bool, String> {
+        let store = self.store.as_ref();
+        let mut done = self
+            .updates
+            .submit(
+                vec![(row.clone(), expected.to_string())],
+                |all| async move { store.update_events(&all).await.map_err(|e| e.to_string()) },
+            )
+            .await?;
+        Ok(done.pop().unwrap_or(false))
     }
 }
 

@@ -121,8 +121,28 @@ async fn next_event_due_ms(db: &Db) -> Result<Option<i64>, StoreError> {
 }
 
 async fn update_event(db: &Db, row: &EventRow, expected_state: &str) -> Result<bool, StoreError> {
-    const OP: &str = "update_event";
+    let mut done = update_events(db, &[(row.clone(), expected_state.to_string())]).await?;
+    Ok(done.pop().unwrap_or(false))
+}
+
+async fn update_events(db: &Db, updates: &[(EventRow, String)]) -> Result<Vec<bool>, StoreError> {
+    const OP: &str = "update_events";
     let mut tx = db.begin_write(OP).await?;
+    let mut out = Vec::with_capacity(updates.len());
+    for (row, expected_state) in updates {
+        out.push(update_in(db, &mut tx, row, expected_state).await?);
+    }
+    tx.commit().await.map_err(db.err(OP))?;
+    Ok(out)
+}
+
+async fn update_in(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    row: &EventRow,
+    expected_state: &str,
+) -> Result<bool, StoreError> {
+    const OP: &str = "update_events";
     let done = sqlx::query(
         "UPDATE async_events SET state = $1, attempts = $2, system_retries = $3, \
          next_attempt_ms = $4, lease_until_ms = $5, condition = $6, error_type = $7, \
@@ -144,10 +164,9 @@ async fn update_event(db: &Db, row: &EventRow, expected_state: &str) -> Result<b
     .bind(row.completed_ms)
     .bind(&row.id)
     .bind(expected_state)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .map_err(db.err(OP))?;
-    tx.commit().await.map_err(db.err(OP))?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -341,6 +360,10 @@ impl EventStore for SqliteStore {
 
     async fn update_event(&self, row: &EventRow, expected_state: &str) -> Result<bool, StoreError> {
         update_event(&self.control, row, expected_state).await
+    }
+
+    async fn update_events(&self, updates: &[(EventRow, String)]) -> Result<Vec<bool>, StoreError> {
+        update_events(&self.control, updates).await
     }
 
     async fn events_in_state(
