@@ -4,8 +4,11 @@ import base64
 import hashlib
 import io
 import json
+import os
 import re
 import struct
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 import uuid
@@ -225,3 +228,37 @@ def sqs_raw(endpoint, action, payload, timeout=30):
         status, headers, body = e.code, e.headers, e.read()
     headers = {k.lower(): v for k, v in headers.items()}
     return status, headers, (json.loads(body) if body.strip() else None)
+
+
+class AwsCli:
+    """Runs ``aws <service>`` (the venv's AWS CLI v1) with fake credentials, no user config,
+    and the test endpoint."""
+
+    def __init__(self, service, endpoint, home):
+        self.service = service
+        self.endpoint = endpoint
+        self.aws = os.path.join(os.path.dirname(sys.executable), "aws")
+        assert os.access(self.aws, os.X_OK), f"the venv has no aws executable at {self.aws}"
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_CONFIG_FILE": str(home / "no-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
+            "AWS_MAX_ATTEMPTS": "1",
+        }
+
+    def run(self, *args):
+        cmd = [self.aws, self.service, *args, "--endpoint-url", self.endpoint,
+               "--region", "us-east-1", "--output", "json"]
+        return subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=120)
+
+    def ok(self, *args):
+        """Runs, asserts exit 0, and returns the parsed JSON output (None when empty)."""
+        proc = self.run(*args)
+        assert proc.returncode == 0, (
+            f"aws {self.service} {' '.join(args)} exited {proc.returncode}\n"
+            f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
+        return json.loads(proc.stdout) if proc.stdout.strip() else None

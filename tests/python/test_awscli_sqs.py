@@ -2,50 +2,15 @@
 JSON output of ``aws sqs``."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from support import md5_hex, unique_name
-
-
-class SqsCli:
-    """Runs ``aws sqs`` with fake credentials, no user config, and the test endpoint."""
-
-    def __init__(self, endpoint, home):
-        self.endpoint = endpoint
-        self.aws = os.path.join(os.path.dirname(sys.executable), "aws")
-        assert os.access(self.aws, os.X_OK), f"the venv has no aws executable at {self.aws}"
-        self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(home),
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_CONFIG_FILE": str(home / "no-config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
-            "AWS_MAX_ATTEMPTS": "1",
-        }
-
-    def run(self, *args):
-        cmd = [self.aws, "sqs", *args, "--endpoint-url", self.endpoint, "--region", "us-east-1",
-               "--output", "json"]
-        return subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=120)
-
-    def ok(self, *args):
-        """Runs, asserts exit 0, and returns the parsed JSON output (None when empty)."""
-        proc = self.run(*args)
-        assert proc.returncode == 0, (
-            f"aws sqs {' '.join(args)} exited {proc.returncode}\n"
-            f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-        )
-        return json.loads(proc.stdout) if proc.stdout.strip() else None
+from support import AwsCli, md5_hex, unique_name
 
 
 @pytest.fixture
 def cli(endpoint, tmp_path):
-    return SqsCli(endpoint, tmp_path)
+    return AwsCli("sqs", endpoint, tmp_path)
 
 
 def test_cli_queue_and_message_round_trip(cli, queues):

@@ -336,7 +336,7 @@ impl Lambda {
         )
     }
 
-    /// Any request.
+    /// Any request; panics on a transport failure.
     pub fn request(
         &self,
         method: &str,
@@ -344,22 +344,24 @@ impl Lambda {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Response {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.endpoint));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        if let Some(b) = body {
-            req = req.body(b);
-        }
-        let resp = req.send().expect("request");
-        Response {
-            status: resp.status().as_u16(),
-            headers: resp.headers().clone(),
-            body: resp.bytes().expect("body").to_vec(),
-        }
+        self.try_request(method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// Asynchronous events not yet terminal (pending, running or delivering), from
+    /// `GET /nimbus/v1/async-events`; `None` when the server does not answer.
+    pub fn unfinished_async_events(&self) -> Option<i64> {
+        let r = self
+            .try_request("GET", "/nimbus/v1/async-events", &[], None)
+            .ok()?;
+        let v = r.json();
+        let by_state = v["byState"].as_object()?;
+        Some(
+            ["pending", "running", "delivering"]
+                .iter()
+                .map(|s| by_state.get(*s).and_then(Value::as_i64).unwrap_or(0))
+                .sum(),
+        )
     }
 
     /// CreateFunction with the given zip and extra members merged into the body.

@@ -145,20 +145,6 @@ fn record_id(body: &str) -> String {
         .unwrap_or_else(|| format!("<unparsable record {body}>"))
 }
 
-fn unfinished_events(l: &Lambda) -> Option<i64> {
-    let r = l
-        .try_request("GET", "/nimbus/v1/async-events", &[], None)
-        .ok()?;
-    let v = r.json();
-    let by_state = v["byState"].as_object()?;
-    Some(
-        ["pending", "running", "delivering"]
-            .iter()
-            .map(|s| by_state.get(*s).and_then(Value::as_i64).unwrap_or(0))
-            .sum(),
-    )
-}
-
 #[test]
 fn nothing_acknowledged_is_lost_across_sigkills() {
     let seed = std::env::var("NIMBUS_CRASH_SEED")
@@ -294,7 +280,7 @@ fn nothing_acknowledged_is_lost_across_sigkills() {
         for b in consume(&l, &records_url, 0).expect("drain records") {
             events.deliver(record_id(&b));
         }
-        let unfinished = unfinished_events(&l).unwrap_or(i64::MAX);
+        let unfinished = l.unfinished_async_events().unwrap_or(i64::MAX);
         let counts = |url: &str| -> i64 {
             let r = l
                 .sqs(

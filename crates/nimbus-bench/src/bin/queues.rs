@@ -114,20 +114,6 @@ fn drive(
     Ok((total, elapsed))
 }
 
-fn unfinished_events(l: &Lambda) -> Option<i64> {
-    let r = l
-        .try_request("GET", "/nimbus/v1/async-events", &[], None)
-        .ok()?;
-    let v = r.json();
-    let by_state = v["byState"].as_object()?;
-    Some(
-        ["pending", "running", "delivering"]
-            .iter()
-            .map(|s| by_state.get(*s).and_then(Value::as_i64).unwrap_or(0))
-            .sum(),
-    )
-}
-
 fn queue(l: &Lambda, name: &str) -> anyhow::Result<String> {
     let r = l
         .sqs("CreateQueue", &json!({ "QueueName": name }))
@@ -224,7 +210,7 @@ fn main() -> anyhow::Result<()> {
         })?;
         let rate = t.ok as f64 / elapsed.as_secs_f64();
         let settle_start = Instant::now();
-        while unfinished_events(&l).unwrap_or(1) > 0 {
+        while l.unfinished_async_events().unwrap_or(1) > 0 {
             if settle_start.elapsed() > SETTLE_WITHIN {
                 bail!("accepted events did not settle within {SETTLE_WITHIN:?}");
             }
