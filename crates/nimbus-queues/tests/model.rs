@@ -370,6 +370,8 @@ fn queue_matches_the_model() {
         .expect("runtime");
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases,
+        // The minimal failing input is printed; there is no source file to persist it next to.
+        failure_persistence: None,
         ..ProptestConfig::default()
     });
     let result = runner.run(&proptest::collection::vec(op(), 1..60), |ops| {
@@ -380,4 +382,30 @@ fn queue_matches_the_model() {
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+/// Regression (found by the property test): eight poison messages at the head of the queue
+/// must not starve a receive of one message behind them.
+#[test]
+fn poison_messages_at_the_head_do_not_starve_a_receive() {
+    let receive = |max, visibility_s| Op::Receive {
+        dlq: false,
+        max,
+        visibility_s,
+    };
+    let mut ops = vec![Op::Send; 8];
+    ops.extend([
+        receive(8, 0),
+        receive(2, 1),
+        receive(6, 0),
+        Op::Advance { ms: 1000 },
+        Op::Send,
+        receive(8, 0),
+        receive(1, 0),
+    ]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run(ops)).expect("engine agrees with the model");
 }

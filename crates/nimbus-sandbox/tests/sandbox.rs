@@ -385,7 +385,8 @@ fn memory_limit_kills_with_oom(h: &Harness) -> Result<(), String> {
 
 fn fork_bomb_is_capped(h: &Harness) -> Result<(), String> {
     // 2,000 children requested; the pids cgroup stops the environment at 1,024 tasks with
-    // EAGAIN (init + python + 1,022 children).
+    // EAGAIN (init + python + 1,022 children). 512 MB: a thousand forked Pythons touch enough
+    // copy-on-write pages to brush a 256 MB limit, and an OOM kill would hide the pids cap.
     let script = "exec python3 -S -c '
 import os, time
 n, err = 0, None
@@ -401,7 +402,7 @@ for i in range(2000):
     n += 1
 print(n, err, flush=True)
 '";
-    let (run, launched) = h.run(script, 256, 512)?;
+    let (run, launched) = h.run(script, 512, 512)?;
     let out = run.output.trim();
     check(
         out == "1022 11",

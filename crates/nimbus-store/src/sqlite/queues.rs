@@ -29,6 +29,11 @@ macro_rules! queue_columns {
 /// selected, so more rounds are needed only when poison messages were moved.
 const RECEIVE_ROUNDS_MAX: usize = 8;
 
+/// Candidates selected beyond the messages wanted, so that poison messages at the head of
+/// the queue (moved to the dead-letter queue, not returned) do not starve the receive: one
+/// receive moves up to RECEIVE_ROUNDS_MAX × (wanted + this) of them.
+const RECEIVE_CANDIDATE_SLACK: usize = 64;
+
 async fn create_queue(db: &Db, row: &QueueRow) -> Result<bool, StoreError> {
     const OP: &str = "create_queue";
     let mut tx = db.begin_write(OP).await?;
@@ -270,7 +275,7 @@ async fn receive_messages(db: &Db, spec: &ReceiveSpec) -> Result<ReceiveOutcome,
         let candidates = sqlx::query_as::<_, MessageRow>(sql)
             .bind(&spec.queue)
             .bind(spec.now_ms)
-            .bind(want as i64)
+            .bind((want + RECEIVE_CANDIDATE_SLACK) as i64)
             // A message leased earlier in this call (visibility 0 leaves it visible) is not
             // taken twice.
             .bind(&spec.receipt)
@@ -282,6 +287,9 @@ async fn receive_messages(db: &Db, spec: &ReceiveSpec) -> Result<ReceiveOutcome,
         }
         let mut moved_this_round = false;
         for m in candidates {
+            if out.messages.len() == limit {
+                break;
+            }
             if let Some(r) = redrive
                 && m.receive_count >= r.max_receive_count
             {
