@@ -222,6 +222,32 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// The directory of the running benchmark executable (where cargo puts its sibling binaries).
+pub fn exe_dir() -> anyhow::Result<std::path::PathBuf> {
+    use anyhow::Context;
+    std::env::current_exe()
+        .context("locate this executable")?
+        .parent()
+        .map(Path::to_path_buf)
+        .context("executable has no directory")
+}
+
+/// The `nimbus` binary to benchmark: `given`, else the one next to this executable.
+pub fn nimbus_binary(given: Option<std::path::PathBuf>) -> anyhow::Result<std::path::PathBuf> {
+    let nimbus = match given {
+        Some(path) => path,
+        None => exe_dir()?.join("nimbus"),
+    };
+    if !nimbus.is_file() {
+        anyhow::bail!(
+            "no nimbus binary at {}; build it first with `cargo build --release -p nimbus` \
+             (or pass --nimbus PATH)",
+            nimbus.display()
+        );
+    }
+    Ok(nimbus)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 
 #![forbid(unsafe_code)]
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Parser;
 use nimbus_bench::cold::{self, Pacing, PlainCommand, RuntimeCase};
 use nimbus_bench::load::{self, LoadResult, Target};
@@ -109,19 +109,8 @@ fn main() -> anyhow::Result<()> {
         memory_mb: args.memory,
         shell_pool: args.shell_pool,
     };
-    let exe_dir = std::env::current_exe()
-        .context("locate this executable")?
-        .parent()
-        .map(Path::to_path_buf)
-        .context("executable has no directory")?;
-    let nimbus = args.nimbus.unwrap_or_else(|| exe_dir.join("nimbus"));
-    if !nimbus.is_file() {
-        bail!(
-            "no nimbus binary at {}; build it first with `cargo build --release -p nimbus` \
-             (or pass --nimbus PATH)",
-            nimbus.display()
-        );
-    }
+    let exe_dir = machine::exe_dir()?;
+    let nimbus = machine::nimbus_binary(args.nimbus)?;
     let bootstrap_path = exe_dir.join("noop-bootstrap");
     let bootstrap = std::fs::read(&bootstrap_path).with_context(|| {
         format!(

@@ -26,7 +26,7 @@ use nimbus_bench::stats::Latencies;
 use nimbus_testkit::{Server, python_zip};
 use serde_json::json;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::Mutex;
@@ -107,18 +107,7 @@ fn main() -> anyhow::Result<()> {
         (None, false) => RUN,
     };
     let phase2 = if args.quick { PHASE2_QUICK } else { PHASE2 };
-    let exe_dir = std::env::current_exe()
-        .context("locate this executable")?
-        .parent()
-        .map(Path::to_path_buf)
-        .context("executable has no directory")?;
-    let nimbus = args.nimbus.unwrap_or_else(|| exe_dir.join("nimbus"));
-    if !nimbus.is_file() {
-        bail!(
-            "no nimbus binary at {}; build it with `cargo build --release -p nimbus`",
-            nimbus.display()
-        );
-    }
+    let nimbus = machine::nimbus_binary(args.nimbus)?;
     let limit = ACCOUNT_LIMIT.to_string();
     let runtime = format!("python3.11={HOST_PYTHON}");
     // Lambda keeps 100 unreserved; an account of 20 would keep all of it. Phase 2 reserves 5.

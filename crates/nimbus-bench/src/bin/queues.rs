@@ -20,7 +20,7 @@ use nimbus_bench::machine;
 use nimbus_bench::stats::{Latencies, ratio};
 use nimbus_testkit::{Lambda, Server, python_zip};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -137,18 +137,7 @@ fn body(i: u64) -> String {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let run = if args.quick { RUN_QUICK } else { RUN };
-    let exe_dir = std::env::current_exe()
-        .context("locate this executable")?
-        .parent()
-        .map(Path::to_path_buf)
-        .context("executable has no directory")?;
-    let nimbus = args.nimbus.unwrap_or_else(|| exe_dir.join("nimbus"));
-    if !nimbus.is_file() {
-        bail!(
-            "no nimbus binary at {}; build it with `cargo build --release -p nimbus`",
-            nimbus.display()
-        );
-    }
+    let nimbus = machine::nimbus_binary(args.nimbus)?;
     let server = Server::start(&nimbus, &[]);
     let pid = machine::find_server(server.data_dir());
     let l = server.lambda();
