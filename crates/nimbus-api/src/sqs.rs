@@ -1932,7 +1932,8 @@ pub fn wanted_message_attributes(names: &[String]) -> AttributeFilter {
     for name in names {
         if name == "All" || name == ".*" {
             f.all = true;
-        } else if let Some(prefix) = name.strip_suffix(".*") {
+        } else if let Some(prefix) = name.strip_suffix('*').filter(|p| p.ends_with('.')) {
+            // `bar.*` selects `bar.baz`, not `barbaz`: the prefix keeps its dot.
             f.prefixes.push(prefix.to_owned());
         } else {
             f.exact.insert(name.clone());
@@ -3855,6 +3856,8 @@ mod tests {
         assert!(f.matches("Help.Me"));
         assert!(!f.matches("General"));
         assert!(!f.matches("Hel"));
+        assert!(!f.matches("HelpMe"));
+        assert!(!f.matches("Help"));
         let attrs = user_attrs(vec![
             ("General", MessageAttributeValue::string("Kenobi")),
             ("Hello", MessageAttributeValue::string("There")),

@@ -630,13 +630,10 @@ impl Queues {
         options: ReceiveOptions,
         attempt_id: Option<&str>,
     ) -> Result<Vec<Received>, SqsError> {
-        let Some(attempt) = attempt_id else {
-            return self.receive(name, options).await;
-        };
         let queue = self.get(name).await?;
-        if !queue.attributes.fifo_queue {
-            return self.receive(name, options).await;
-        }
+        let Some(attempt) = attempt_id.filter(|_| queue.attributes.fifo_queue) else {
+            return self.receive_from(&queue, options).await;
+        };
         let key = (name.to_string(), attempt.to_string());
         let now = self.clock.now_ms();
         {
@@ -647,7 +644,7 @@ impl Queues {
                 return Ok(got.clone());
             }
         }
-        let got = self.receive(name, options).await?;
+        let got = self.receive_from(&queue, options).await?;
         if !got.is_empty() {
             let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
             attempts.retain(|_, (at, _)| now - *at < RECEIVE_ATTEMPT_WINDOW_MS);
@@ -671,10 +668,19 @@ impl Queues {
         options: ReceiveOptions,
     ) -> Result<Vec<Received>, SqsError> {
         let queue = self.get(name).await?;
+        self.receive_from(&queue, options).await
+    }
+
+    async fn receive_from(
+        &self,
+        queue: &Queue,
+        options: ReceiveOptions,
+    ) -> Result<Vec<Received>, SqsError> {
+        let name = queue.name.as_str();
         let wait_s = options
             .wait_s
             .unwrap_or(queue.attributes.receive_message_wait_time_seconds);
-        let first = self.receive_now(&queue, options).await?;
+        let first = self.receive_now(queue, options).await?;
         if !first.is_empty() || wait_s == 0 {
             return Ok(first);
         }
@@ -689,7 +695,7 @@ impl Queues {
             tokio::pin!(notified);
             notified.as_mut().enable();
             // Re-check after registering, so a send between the check and the wait wakes us.
-            let got = match self.receive_now(&queue, options).await {
+            let got = match self.receive_now(queue, options).await {
                 Ok(got) => got,
                 Err(e) => break Err(e),
             };
@@ -797,7 +803,7 @@ impl Queues {
             }
         }
         if let Some(system) = &m.system_json
-            && let Ok(BTreeMapOrNull(Some(map))) = serde_json::from_str(system)
+            && let Ok(Some(map)) = serde_json::from_str::<Option<BTreeMap<String, String>>>(system)
         {
             attributes.extend(map);
         }
@@ -957,8 +963,3 @@ fn bad_visibility(seconds: i64) -> SqsError {
         ),
     )
 }
-
-/// System attributes stored as a JSON object of strings (anything else is ignored).
-#[derive(serde::Deserialize)]
-#[serde(transparent)]
-struct BTreeMapOrNull(Option<BTreeMap<String, String>>);

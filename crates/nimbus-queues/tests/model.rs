@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use nimbus_api::sqs::SqsErrorCode;
-use nimbus_queues::{ManualClock, Queues, ReceiveOptions, SendEntry};
+use nimbus_queues::{Clock, ManualClock, Queues, ReceiveOptions, SendEntry};
 use nimbus_store::SqliteStore;
 use proptest::prelude::*;
 
@@ -176,7 +176,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let mut handles: Vec<String> = Vec::new();
     let mut sent = 0u64;
     for op in ops {
-        let now = clock.now_ms_for_model();
+        let now = clock.now_ms();
         match op {
             Op::Send => {
                 sent += 1;
@@ -310,7 +310,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         }
     }
     // Final counts agree.
-    let now = clock.now_ms_for_model();
+    let now = clock.now_ms();
     for q in [MAIN, DLQ] {
         let attrs = queues.attributes(q).await.expect("attributes");
         let live: Vec<&ModelMessage> = model
@@ -345,17 +345,6 @@ fn handle_queue(handle: &str) -> String {
     nimbus_queues::Receipt::decode(handle)
         .expect("our handle")
         .queue
-}
-
-trait ModelClock {
-    fn now_ms_for_model(&self) -> i64;
-}
-
-impl ModelClock for ManualClock {
-    fn now_ms_for_model(&self) -> i64 {
-        use nimbus_queues::Clock;
-        self.now_ms()
-    }
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! current boto3 and the AWS CLI speak it. Parsing and error shapes are in
 //! [`nimbus_api::sqs`]; semantics are in [`nimbus_queues::Queues`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::AppState;
 use crate::body::{BodyError, read_limited};
@@ -368,12 +368,14 @@ impl Api<'_> {
                     .queues
                     .receive_attempt(&name, options, req.receive_request_attempt_id.as_deref())
                     .await?;
-                let mut system_names = req.attribute_names.unwrap_or_default();
-                system_names.extend(req.message_system_attribute_names.unwrap_or_default());
-                let attribute_names = req.message_attribute_names.unwrap_or_default();
+                // `None`: all system attributes.
+                let system = sqs::wanted_system_attributes(&req);
+                let filter = sqs::wanted_message_attributes(
+                    req.message_attribute_names.as_deref().unwrap_or_default(),
+                );
                 let messages = got
                     .into_iter()
-                    .map(|m| wire_message(m, &system_names, &attribute_names))
+                    .map(|m| wire_message(m, system.as_ref(), &filter))
                     .collect();
                 Ok(ok(&sqs::ReceiveMessageResponse { messages }))
             }
@@ -443,17 +445,9 @@ impl Api<'_> {
     }
 
     async fn list_queues(&self, req: sqs::ListQueuesRequest) -> Result<Response, SqsError> {
-        let limit = match req.max_results {
+        let limit = match sqs::validate_max_results(req.max_results)? {
+            Some(n) => u32::try_from(n).unwrap_or(LIST_QUEUES_DEFAULT),
             None => LIST_QUEUES_DEFAULT,
-            Some(n) if (1..=1000).contains(&n) => n as u32,
-            Some(n) => {
-                return Err(SqsError::new(
-                    SqsErrorCode::InvalidParameterValue,
-                    format!(
-                        "Value {n} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."
-                    ),
-                ));
-            }
         };
         let after = match &req.next_token {
             None => None,
@@ -552,31 +546,17 @@ fn send_entry(
     })
 }
 
-/// Does `name` match one of the requested names (`All`, `.*`, `prefix.*`, exact)?
-fn name_wanted(requested: &[String], name: &str) -> bool {
-    requested.iter().any(|r| {
-        r == "All"
-            || r == ".*"
-            || r == name
-            || r.strip_suffix(".*").is_some_and(|prefix| {
-                name.len() > prefix.len()
-                    && name.starts_with(prefix)
-                    && name.as_bytes()[prefix.len()] == b'.'
-            })
-    })
-}
-
-fn wire_message(m: Received, system_names: &[String], attribute_names: &[String]) -> sqs::Message {
+fn wire_message(
+    m: Received,
+    system: Option<&BTreeSet<String>>,
+    filter: &sqs::AttributeFilter,
+) -> sqs::Message {
     let attributes: BTreeMap<String, String> = m
         .attributes
         .into_iter()
-        .filter(|(k, _)| name_wanted(system_names, k))
+        .filter(|(k, _)| system.is_none_or(|names| names.contains(k)))
         .collect();
-    let message_attributes: BTreeMap<String, MessageAttributeValue> = m
-        .message_attributes
-        .into_iter()
-        .filter(|(k, _)| name_wanted(attribute_names, k))
-        .collect();
+    let message_attributes = filter.select(&m.message_attributes);
     // Clients check the MD5 against the attributes they got, so it covers only those.
     let md5_of_message_attributes = sqs::md5_of_message_attributes(&message_attributes);
     sqs::Message {
@@ -587,22 +567,5 @@ fn wire_message(m: Received, system_names: &[String], attribute_names: &[String]
         attributes: (!attributes.is_empty()).then_some(attributes),
         md5_of_message_attributes,
         message_attributes: (!message_attributes.is_empty()).then_some(message_attributes),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn attribute_name_filters() {
-        let req = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(name_wanted(&req(&["All"]), "x"));
-        assert!(name_wanted(&req(&[".*"]), "x"));
-        assert!(name_wanted(&req(&["a.*"]), "a.b"));
-        assert!(!name_wanted(&req(&["a.*"]), "ab"));
-        assert!(!name_wanted(&req(&["a.*"]), "a"));
-        assert!(name_wanted(&req(&["x"]), "x"));
-        assert!(!name_wanted(&req(&[]), "x"));
     }
 }

@@ -239,46 +239,8 @@ pub trait QueueStore: Send + Sync {
         writes: &[QueueWrite],
     ) -> Result<Vec<WriteOutcome>, StoreError>;
 
-    /// Enqueues messages in one transaction, honouring deduplication keys.
-    /// `Ok(None)`: the queue does not exist (nothing stored).
-    async fn send_messages(
-        &self,
-        queue: &str,
-        now_ms: i64,
-        messages: &[NewMessage],
-    ) -> Result<Option<Vec<SendOutcome>>, StoreError> {
-        let write = QueueWrite::Send {
-            queue: queue.to_string(),
-            messages: messages.to_vec(),
-        };
-        match self.apply_writes(now_ms, &[write]).await?.pop() {
-            Some(WriteOutcome::Sent(sent)) => Ok(sent),
-            _ => Err(StoreError::Invalid {
-                what: "send_messages: no outcome".into(),
-            }),
-        }
-    }
     /// Leases up to `spec.limit` visible messages (moving poison messages first).
     async fn receive_messages(&self, spec: &ReceiveSpec) -> Result<ReceiveOutcome, StoreError>;
-    /// Deletes the message `seq` if `receipt` is its latest receive.
-    async fn delete_message(
-        &self,
-        queue: &str,
-        seq: i64,
-        receipt: &str,
-    ) -> Result<LeaseOutcome, StoreError> {
-        let write = QueueWrite::Delete {
-            queue: queue.to_string(),
-            seq,
-            receipt: receipt.to_string(),
-        };
-        match self.apply_writes(0, &[write]).await?.pop() {
-            Some(WriteOutcome::Deleted(outcome)) => Ok(outcome),
-            _ => Err(StoreError::Invalid {
-                what: "delete_message: no outcome".into(),
-            }),
-        }
-    }
     /// Sets when the in-flight message `seq` becomes visible, if `receipt` is its latest.
     async fn change_visibility(
         &self,

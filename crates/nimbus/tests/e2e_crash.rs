@@ -85,17 +85,14 @@ impl Ledger {
     }
 }
 
+/// The queue's URL. URLs carry the listener's port, which changes at every restart, so the
+/// driver asks again after each one.
 fn queue_url(l: &Lambda, name: &str) -> String {
     let r = l
         .sqs("GetQueueUrl", &json!({ "QueueName": name }))
         .expect("GetQueueUrl");
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["QueueUrl"].as_str().expect("QueueUrl").to_string()
-}
-
-/// Queue URLs carry the listener's port, which changes at every restart: rebuild them.
-fn url_for(l: &Lambda, name: &str) -> String {
-    queue_url(l, name)
 }
 
 fn async_invoke(l: &Lambda, function: &str, id: &str) -> Result<u16, String> {
@@ -200,7 +197,7 @@ fn nothing_acknowledged_is_lost_across_sigkills() {
     let started = Instant::now();
     for _round in 0..KILLS {
         let l = server.lambda();
-        let work_url = url_for(&l, &work);
+        let work_url = queue_url(&l, &work);
         let pid = server.pid().expect("server pid");
         let delay = Duration::from_millis(
             KILL_AFTER_MS_MIN + rng.below(KILL_AFTER_MS_MAX - KILL_AFTER_MS_MIN),
@@ -270,8 +267,8 @@ fn nothing_acknowledged_is_lost_across_sigkills() {
 
     // Drain: every event terminal, every queue empty with nothing in flight.
     let l = server.lambda();
-    let work_url = url_for(&l, &work);
-    let records_url = url_for(&l, &records);
+    let work_url = queue_url(&l, &work);
+    let records_url = queue_url(&l, &records);
     let deadline = Instant::now() + DRAIN_WITHIN;
     loop {
         for b in consume(&l, &work_url, 1).expect("drain work queue") {
