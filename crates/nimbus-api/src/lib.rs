@@ -22,6 +22,7 @@
 //! - [`versions`] — versions, aliases, reserved and provisioned concurrency.
 //! - [`async_invoke`] — event-invoke configurations and invocation records.
 //! - [`sqs`] — the SQS JSON-protocol contract: shapes, validation, errors, MD5s.
+//! - [`stack`] — a resolved SAM stack as `nimbus deploy` sends it.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -40,6 +41,7 @@ pub mod patterns;
 pub mod runtime_api;
 pub mod runtimes;
 pub mod sqs;
+pub mod stack;
 pub mod time;
 pub mod validate;
 pub mod versions;
