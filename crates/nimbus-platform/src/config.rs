@@ -53,6 +53,9 @@ pub struct PlatformConfig {
     /// `MaximumEventAgeInSeconds`): 1.0 is Lambda's timing; tests use e.g. 0.01 so a minute
     /// of retry delay takes 0.6 s.
     pub async_time_scale: f64,
+    /// Wall time for schedule slots and traffic-shifting steps (`ManualClock` in tests and
+    /// under `nimbus serve --manual-clock`).
+    pub clock: crate::clock::SharedClock,
 }
 
 impl PlatformConfig {
@@ -75,6 +78,7 @@ impl PlatformConfig {
             unreserved_minimum: None,
             async_payload_bytes: nimbus_api::limits::ASYNC_PAYLOAD_BYTES_MAX_LEGACY,
             async_time_scale: 1.0,
+            clock: std::sync::Arc::new(crate::clock::SystemClock),
         }
     }
 

@@ -28,4 +28,4 @@ pub mod runtimes;
 pub(crate) mod scaling;
 pub mod versions;
 
-pub use platform::{AccountStats, FunctionStatsSnapshot, Platform, StatsSnapshot};
+pub use platform::{AccountStats, FunctionStatsSnapshot, Platform, StatsSnapshot, Stores};

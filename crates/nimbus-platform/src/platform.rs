@@ -100,6 +100,31 @@ pub struct FunctionStatsSnapshot {
     pub provisioned_in_flight: u32,
 }
 
+/// The durable state the engine runs on: one handle per store trait (the SQLite store
+/// implements them all; see [`Stores::sqlite`]).
+pub struct Stores {
+    /// Functions, versions, aliases, settings, logs.
+    pub functions: Arc<dyn Store>,
+    /// Asynchronous events and event-invoke configurations.
+    pub events: Arc<dyn EventStore>,
+    /// The queue service (on the same store).
+    pub queues: Arc<Queues>,
+    /// Event source mappings.
+    pub mappings: Arc<dyn MappingStore>,
+}
+
+impl Stores {
+    /// Every store on one SQLite database, and the queue service on it.
+    pub fn sqlite(store: Arc<nimbus_store::SqliteStore>, queues: Arc<Queues>) -> Self {
+        Stores {
+            functions: store.clone(),
+            events: store.clone(),
+            queues,
+            mappings: store,
+        }
+    }
+}
+
 /// The Nimbus engine.
 pub struct Platform {
     pub(crate) config: PlatformConfig,
@@ -149,12 +174,15 @@ impl Platform {
     /// `sandboxes` must have been started before the async runtime (see `Sandboxes::start`).
     pub async fn open(
         config: PlatformConfig,
-        store: Arc<dyn Store>,
-        events: Arc<dyn EventStore>,
-        queues: Arc<Queues>,
-        mappings: Arc<dyn MappingStore>,
+        stores: Stores,
         sandboxes: Arc<Sandboxes>,
     ) -> anyhow::Result<Arc<Self>> {
+        let Stores {
+            functions: store,
+            events,
+            queues,
+            mappings,
+        } = stores;
         let code_dir = config.code_dir();
         let code = tokio::task::spawn_blocking(move || -> anyhow::Result<CodeStore> {
             let code = CodeStore::open(&code_dir).context("open code store")?;

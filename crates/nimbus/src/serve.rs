@@ -4,7 +4,7 @@
 
 use crate::settings::{ServeArgs, Settings};
 use anyhow::Context;
-use nimbus_platform::Platform;
+use nimbus_platform::{Platform, Stores};
 use nimbus_queues::{Queues, SystemClock};
 use nimbus_sandbox::Sandboxes;
 use nimbus_store::SqliteStore;
@@ -123,16 +123,9 @@ async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<
         config.region.clone(),
         config.account_id.clone(),
     ));
-    let platform = Platform::open(
-        config.clone(),
-        store.clone(),
-        store.clone(),
-        queues,
-        store,
-        sandboxes,
-    )
-    .await
-    .context("start engine")?;
+    let platform = Platform::open(config.clone(), Stores::sqlite(store, queues), sandboxes)
+        .await
+        .context("start engine")?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("listen on {}", settings.listen))?;
