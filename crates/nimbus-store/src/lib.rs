@@ -20,12 +20,14 @@ pub mod group_commit;
 pub mod mappings;
 pub mod queues;
 pub mod sqlite;
+pub mod stacks;
 
 pub use error::StoreError;
 pub use events::{EventInvokeConfigRow, EventRow, EventStore};
 pub use mappings::MappingStore;
 pub use queues::QueueStore;
 pub use sqlite::SqliteStore;
+pub use stacks::{StackRow, StackStore};
 
 /// Largest log message the store keeps, in UTF-8 bytes. Callers should split or cap messages
 /// first; the store defends itself by truncating longer ones (CloudWatch's own event limit is

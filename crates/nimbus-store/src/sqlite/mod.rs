@@ -37,6 +37,7 @@ mod functions;
 mod logs;
 mod mappings;
 mod queues;
+mod stacks;
 
 /// File name of the control-plane database inside the data directory.
 pub const CONTROL_DB_FILE: &str = "nimbus.db";
