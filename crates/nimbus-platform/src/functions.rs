@@ -1026,7 +1026,7 @@ fn decode_marker(marker: &str) -> Result<String, ControlError> {
     String::from_utf8(bytes.map_err(|_| bad())?).map_err(|_| bad())
 }
 
-fn package_error(e: PackageError) -> ControlError {
+pub(crate) fn package_error(e: PackageError) -> ControlError {
     match e {
         PackageError::TooLarge { .. } => {
             ControlError::Lambda(ErrorBody::request_entity_too_large("CreateFunction"))

@@ -111,6 +111,8 @@ pub struct Stores {
     pub queues: Arc<Queues>,
     /// Event source mappings.
     pub mappings: Arc<dyn MappingStore>,
+    /// Stacks deployed from templates.
+    pub stacks: Arc<dyn nimbus_store::StackStore>,
 }
 
 impl Stores {
@@ -120,7 +122,8 @@ impl Stores {
             functions: store.clone(),
             events: store.clone(),
             queues,
-            mappings: store,
+            mappings: store.clone(),
+            stacks: store,
         }
     }
 }
@@ -165,6 +168,8 @@ pub struct Platform {
     pub(crate) queues: Arc<Queues>,
     pub(crate) mapping_store: Arc<dyn MappingStore>,
     pub(crate) event_sources: crate::event_sources::EventSources,
+    /// Stacks: their store and the lock that serialises deploys and deletes.
+    pub(crate) stacks: crate::stacks::StacksState,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     log_writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -182,6 +187,7 @@ impl Platform {
             events,
             queues,
             mappings,
+            stacks,
         } = stores;
         let code_dir = config.code_dir();
         let code = tokio::task::spawn_blocking(move || -> anyhow::Result<CodeStore> {
@@ -234,6 +240,7 @@ impl Platform {
             queues,
             mapping_store: mappings,
             event_sources: Default::default(),
+            stacks: crate::stacks::StacksState::new(stacks),
             background: Mutex::new(Vec::new()),
             log_writer: Mutex::new(Some(log_writer)),
         });
@@ -250,6 +257,7 @@ impl Platform {
         let janitor = platform.queues.spawn_janitor();
         let async_tasks = platform.start_async_events().await?;
         platform.start_event_sources().await?;
+        platform.load_stacks().await?;
         if let Ok(mut bg) = platform.background.lock() {
             bg.push(reaper);
             bg.push(reconciler);
@@ -361,6 +369,8 @@ impl Platform {
         for env in self.pool.live() {
             keep.insert(env.function.code.sha256_hex.clone());
         }
+        // Uploads a deploy is about to reference.
+        keep.extend(self.stacks.uploads.protected(self.config.clock.now_ms()));
         let code = Arc::clone(&self.code);
         let removed = tokio::task::spawn_blocking(move || code.gc(&keep)).await;
         if let Ok(Ok(n)) = removed
