@@ -14,6 +14,7 @@ mod event_sources;
 mod invoke;
 mod logs;
 mod sqs;
+mod stacks;
 mod versions;
 
 use axum::Router;
@@ -114,6 +115,12 @@ pub fn router(platform: Arc<Platform>) -> Router {
             get(control::account_settings),
         )
         .route("/nimbus/v1/code/{file}", get(control::download_code))
+        .route("/nimbus/v1/code", post(stacks::upload_code))
+        .route("/nimbus/v1/stacks", get(stacks::list))
+        .route(
+            "/nimbus/v1/stacks/{name}",
+            get(stacks::get).put(stacks::deploy).delete(stacks::delete),
+        )
         .route("/", post(json_dispatch))
         .fallback(control::unknown_operation)
         // Bodies are read by `body::read_limited` with a limit per operation.
