@@ -116,6 +116,7 @@ pub fn router(platform: Arc<Platform>) -> Router {
         )
         .route("/nimbus/v1/code/{file}", get(control::download_code))
         .route("/nimbus/v1/code", post(stacks::upload_code))
+        .route("/nimbus/v1/info", get(stacks::info))
         .route("/nimbus/v1/stacks", get(stacks::list))
         .route(
             "/nimbus/v1/stacks/{name}",

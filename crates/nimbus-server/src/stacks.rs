@@ -83,3 +83,7 @@ pub(crate) async fn delete(
 ) -> Result<Response, ApiError> {
     Ok(json(StatusCode::OK, &p.delete_stack(&name).await?))
 }
+
+pub(crate) async fn info(State(p): State<AppState>) -> Response {
+    json(StatusCode::OK, &p.server_info())
+}

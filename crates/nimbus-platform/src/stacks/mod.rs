@@ -66,6 +66,33 @@ pub struct StacksState {
     pub(crate) store: Arc<dyn StackStore>,
     pub(crate) lock: tokio::sync::Mutex<()>,
     pub(crate) uploads: code::Uploads,
+    /// Where clients reach the APIs and the gateway (set once by `nimbus serve` after
+    /// binding; templates resolve queue URLs and route URLs against them).
+    urls: std::sync::OnceLock<PublicUrls>,
+}
+
+/// The addresses `nimbus serve` listens on, as clients should use them.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PublicUrls {
+    /// The API listener (`--endpoint-url`).
+    pub endpoint_url: String,
+    /// The gateway listener serving HTTP routes, if on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_url: Option<String>,
+}
+
+/// What `GET /nimbus/v1/info` answers: what a deployer needs to resolve a template.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServerInfo {
+    /// Region in ARNs.
+    pub region: String,
+    /// Account id in ARNs.
+    pub account_id: String,
+    /// Listener addresses, once known.
+    #[serde(flatten)]
+    pub urls: Option<PublicUrls>,
 }
 
 impl StacksState {
@@ -74,6 +101,7 @@ impl StacksState {
             store,
             lock: tokio::sync::Mutex::new(()),
             uploads: code::Uploads::default(),
+            urls: std::sync::OnceLock::new(),
         }
     }
 }
@@ -212,6 +240,20 @@ impl Platform {
             }
         }
         Ok(())
+    }
+
+    /// Records where clients reach this server (first call wins).
+    pub fn set_public_urls(&self, urls: PublicUrls) {
+        let _ = self.stacks.urls.set(urls);
+    }
+
+    /// Region, account and listener addresses.
+    pub fn server_info(&self) -> ServerInfo {
+        ServerInfo {
+            region: self.config.region.clone(),
+            account_id: self.config.account_id.clone(),
+            urls: self.stacks.urls.get().cloned(),
+        }
     }
 
     /// Every stack.
