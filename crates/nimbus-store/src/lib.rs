@@ -17,6 +17,7 @@ use async_trait::async_trait;
 mod error;
 pub mod events;
 pub mod group_commit;
+pub mod function_urls;
 pub mod mappings;
 pub mod queues;
 pub mod sqlite;
@@ -27,6 +28,7 @@ pub use events::{EventInvokeConfigRow, EventRow, EventStore};
 pub use mappings::MappingStore;
 pub use queues::QueueStore;
 pub use sqlite::SqliteStore;
+pub use function_urls::{FunctionUrlRow, FunctionUrlStore};
 pub use stacks::{StackRow, StackStore};
 
 /// Largest log message the store keeps, in UTF-8 bytes. Callers should split or cap messages

@@ -34,6 +34,7 @@ use crate::{
 mod concurrency;
 mod events;
 mod functions;
+mod function_urls;
 mod logs;
 mod mappings;
 mod queues;
