@@ -321,7 +321,11 @@ impl Platform {
             self.apply_provisioned(f, alias).await?;
         }
         changes.extend(self.apply_mappings(f, qualifier).await?);
-        changes.extend(self.apply_function_url(f, qualifier).await?);
+        let had_url = owned
+            .functions
+            .get(name)
+            .is_some_and(|p| p.function_url.is_some());
+        changes.extend(self.apply_function_url(f, qualifier, had_url).await?);
         Ok(())
     }
 
@@ -464,6 +468,19 @@ impl Platform {
             .deployment_preference
             .as_ref()
             .filter(|p| p.enabled && p.kind != "AllAtOnce");
+        if shifting.is_some()
+            && let Some(id) = self.running_shift(name, alias, &version).await?
+        {
+            // Redeploying during a canary: the shift already under way is the change.
+            changes.push(change(
+                alias_id,
+                kinds::DEPLOYMENT,
+                id,
+                ChangeAction::NoChange,
+                format!("shifting {primary} → {version}"),
+            ));
+            return Ok(());
+        }
         match shifting {
             Some(_) => shifts.push(Shift {
                 function: f.clone(),
