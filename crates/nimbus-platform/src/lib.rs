@@ -26,6 +26,7 @@ mod queue_sink;
 pub(crate) mod runtime_env;
 pub mod runtimes;
 pub(crate) mod scaling;
+pub mod schedules;
 pub mod stacks;
 pub mod versions;
 

@@ -111,6 +111,8 @@ pub struct Stores {
     pub queues: Arc<Queues>,
     /// Event source mappings.
     pub mappings: Arc<dyn MappingStore>,
+    /// Schedules (`Type: Schedule | ScheduleV2` events) and the slots they fired.
+    pub schedules: Arc<dyn nimbus_store::ScheduleStore>,
     /// Stacks deployed from templates.
     pub stacks: Arc<dyn nimbus_store::StackStore>,
 }
@@ -123,6 +125,7 @@ impl Stores {
             events: store.clone(),
             queues,
             mappings: store.clone(),
+            schedules: store.clone(),
             stacks: store,
         }
     }
@@ -168,8 +171,12 @@ pub struct Platform {
     pub(crate) queues: Arc<Queues>,
     pub(crate) mapping_store: Arc<dyn MappingStore>,
     pub(crate) event_sources: crate::event_sources::EventSources,
+    /// Schedules and their scheduler's wake-up.
+    pub(crate) schedules: crate::schedules::Schedules,
     /// Stacks: their store and the lock that serialises deploys and deletes.
     pub(crate) stacks: crate::stacks::StacksState,
+    /// Woken (all waiters) when the wall clock was moved by hand ([`Platform::clock_advanced`]).
+    pub(crate) clock_tick: Arc<tokio::sync::Notify>,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     log_writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -187,6 +194,7 @@ impl Platform {
             events,
             queues,
             mappings,
+            schedules: schedule_store,
             stacks,
         } = stores;
         let code_dir = config.code_dir();
@@ -212,6 +220,12 @@ impl Platform {
             events,
             config.async_time_scale,
             ASYNC_DISPATCH_CONCURRENT_MAX.min(config.account_concurrency as usize),
+        );
+        let schedules = crate::schedules::Schedules::new(
+            schedule_store,
+            config.clock.clone(),
+            config.region.clone(),
+            config.account_id.clone(),
         );
         let platform = Arc::new(Self {
             admission: Admission::with_unreserved_minimum(
@@ -240,7 +254,9 @@ impl Platform {
             queues,
             mapping_store: mappings,
             event_sources: Default::default(),
+            schedules,
             stacks: crate::stacks::StacksState::new(stacks),
+            clock_tick: Arc::new(tokio::sync::Notify::new()),
             background: Mutex::new(Vec::new()),
             log_writer: Mutex::new(Some(log_writer)),
         });
@@ -258,11 +274,13 @@ impl Platform {
         let async_tasks = platform.start_async_events().await?;
         platform.start_event_sources().await?;
         platform.load_stacks().await?;
+        let scheduler = platform.start_scheduler();
         if let Ok(mut bg) = platform.background.lock() {
             bg.push(reaper);
             bg.push(reconciler);
             bg.push(janitor);
             bg.extend(async_tasks);
+            bg.push(scheduler);
         }
         Ok(platform)
     }
@@ -275,6 +293,13 @@ impl Platform {
     /// The configuration in use.
     pub fn config(&self) -> &PlatformConfig {
         &self.config
+    }
+
+    /// Says the wall clock (`PlatformConfig::clock`) was moved by hand (a `ManualClock` in
+    /// tests and under `nimbus serve --manual-clock`): every task scheduling in wall time
+    /// (deployments, schedules) waits on `clock_tick` and re-evaluates now.
+    pub fn clock_advanced(&self) {
+        self.clock_tick.notify_waiters();
     }
 
     /// What the sandbox layer enforces on this host.

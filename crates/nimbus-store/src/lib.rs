@@ -20,6 +20,7 @@ pub mod group_commit;
 pub mod function_urls;
 pub mod mappings;
 pub mod queues;
+pub mod schedules;
 pub mod sqlite;
 pub mod stacks;
 
@@ -27,6 +28,7 @@ pub use error::StoreError;
 pub use events::{EventInvokeConfigRow, EventRow, EventStore};
 pub use mappings::MappingStore;
 pub use queues::QueueStore;
+pub use schedules::{ScheduleRow, ScheduleStore};
 pub use sqlite::SqliteStore;
 pub use function_urls::{FunctionUrlRow, FunctionUrlStore};
 pub use stacks::{StackRow, StackStore};

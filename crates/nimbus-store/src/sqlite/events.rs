@@ -55,25 +55,37 @@ async fn insert_events(db: &Db, rows: &[EventRow]) -> Result<(), StoreError> {
     }
     let mut tx = db.begin_write(OP).await?;
     for row in rows {
-        sqlx::query(
-            "INSERT INTO async_events (id, function_name, qualifier, payload, received_ms, state, \
-             attempts, system_retries, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&row.id)
-        .bind(&row.function_name)
-        .bind(&row.qualifier)
-        .bind(&row.payload)
-        .bind(row.received_ms)
-        .bind(&row.state)
-        .bind(row.attempts)
-        .bind(row.system_retries)
-        .bind(row.next_attempt_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(db.err(OP))?;
+        insert_event_in(db, &mut tx, row).await?;
     }
     tx.commit().await.map_err(db.err(OP))
+}
+
+/// Inserts one accepted event inside the caller's transaction (an id already present is left
+/// as it is). Shared with `fire_slot`, which enqueues a schedule's event atomically.
+pub(super) async fn insert_event_in(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    row: &EventRow,
+) -> Result<(), StoreError> {
+    const OP: &str = "insert_events";
+    sqlx::query(
+        "INSERT INTO async_events (id, function_name, qualifier, payload, received_ms, state, \
+         attempts, system_retries, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&row.id)
+    .bind(&row.function_name)
+    .bind(&row.qualifier)
+    .bind(&row.payload)
+    .bind(row.received_ms)
+    .bind(&row.state)
+    .bind(row.attempts)
+    .bind(row.system_retries)
+    .bind(row.next_attempt_ms)
+    .execute(&mut **tx)
+    .await
+    .map_err(db.err(OP))?;
+    Ok(())
 }
 
 async fn claim_due_events(

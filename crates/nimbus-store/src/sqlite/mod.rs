@@ -38,6 +38,7 @@ mod function_urls;
 mod logs;
 mod mappings;
 mod queues;
+mod schedules;
 mod stacks;
 
 /// File name of the control-plane database inside the data directory.
