@@ -510,6 +510,7 @@ impl Platform {
         drop(_writes);
         self.forget_provisioned(&name, None);
         self.forget_event_invoke_configs(&name, None);
+        self.forget_function_urls(&name);
         self.admission.remove_function(&name);
         self.scaling.remove(&name);
         for env in self.pool.collect_function(&name) {

@@ -12,6 +12,7 @@ pub mod concurrency;
 pub mod config;
 pub(crate) mod env;
 pub mod event_sources;
+pub mod function_urls;
 pub mod functions;
 pub mod invoke;
 pub mod limits;

@@ -111,6 +111,8 @@ pub struct Stores {
     pub queues: Arc<Queues>,
     /// Event source mappings.
     pub mappings: Arc<dyn MappingStore>,
+    /// Function URL configurations.
+    pub function_urls: Arc<dyn nimbus_store::FunctionUrlStore>,
     /// Schedules (`Type: Schedule | ScheduleV2` events) and the slots they fired.
     pub schedules: Arc<dyn nimbus_store::ScheduleStore>,
     /// Stacks deployed from templates.
@@ -123,6 +125,7 @@ impl Stores {
         Stores {
             functions: store.clone(),
             events: store.clone(),
+            function_urls: store.clone(),
             queues,
             mappings: store.clone(),
             schedules: store.clone(),
@@ -170,6 +173,10 @@ pub struct Platform {
     /// The SQS-compatible queue service (destinations, DLQs and event source mappings use it).
     pub(crate) queues: Arc<Queues>,
     pub(crate) mapping_store: Arc<dyn MappingStore>,
+    /// Function URL configurations, mirrored by URL id for the gateway.
+    pub(crate) function_urls: crate::function_urls::FunctionUrls,
+    /// The gateway's HTTP routes of every deployed stack (see [`Platform::routes`]).
+    pub(crate) routes: Arc<RwLock<nimbus_gateway::RouteTable>>,
     pub(crate) event_sources: crate::event_sources::EventSources,
     /// Schedules and their scheduler's wake-up.
     pub(crate) schedules: crate::schedules::Schedules,
@@ -194,6 +201,7 @@ impl Platform {
             events,
             queues,
             mappings,
+            function_urls,
             schedules: schedule_store,
             stacks,
         } = stores;
@@ -253,6 +261,8 @@ impl Platform {
             async_events,
             queues,
             mapping_store: mappings,
+            function_urls: crate::function_urls::FunctionUrls::new(function_urls),
+            routes: Arc::new(RwLock::new(nimbus_gateway::RouteTable::new())),
             event_sources: Default::default(),
             schedules,
             stacks: crate::stacks::StacksState::new(stacks),
@@ -264,6 +274,7 @@ impl Platform {
         platform.load_aliases().await?;
         platform.load_reserved().await?;
         platform.load_provisioned().await?;
+        platform.load_function_urls().await?;
         platform.collect_garbage_code().await;
         let reaper = tokio::spawn(reap_loop(Arc::downgrade(&platform)));
         let reconciler = platform.start_provisioned_reconciler();
@@ -283,6 +294,12 @@ impl Platform {
             bg.push(scheduler);
         }
         Ok(platform)
+    }
+
+    /// The gateway's route table, shared with the gateway listener: stack deploys fill it,
+    /// the listener matches requests against it.
+    pub fn routes(&self) -> Arc<RwLock<nimbus_gateway::RouteTable>> {
+        Arc::clone(&self.routes)
     }
 
     /// The queue service.

@@ -11,6 +11,8 @@ pub mod body;
 mod control;
 pub mod error;
 mod event_sources;
+mod function_urls;
+pub mod gateway;
 mod invoke;
 mod logs;
 mod sqs;
@@ -22,6 +24,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use nimbus_platform::Platform;
 use std::sync::Arc;
+
+pub use gateway::gateway_router;
 
 /// Shared state of every handler.
 pub(crate) type AppState = Arc<Platform>;
@@ -102,6 +106,17 @@ pub fn router(platform: Arc<Platform>) -> Router {
             get(event_sources::get)
                 .put(event_sources::update)
                 .delete(event_sources::delete),
+        )
+        .route(
+            "/2021-10-31/functions/{name}/url",
+            post(function_urls::create)
+                .get(function_urls::get)
+                .put(function_urls::update)
+                .delete(function_urls::delete),
+        )
+        .route(
+            "/2021-10-31/functions/{name}/urls",
+            get(function_urls::list),
         )
         .route("/nimbus/v1/stats", get(versions::stats))
         .route("/nimbus/v1/async-events", get(async_invoke::event_counts))

@@ -27,6 +27,9 @@ pub struct Server {
     args: Vec<String>,
     /// `http://127.0.0.1:<port>`.
     pub endpoint: String,
+    /// The gateway listener (API Gateway routes, function URLs), `http://127.0.0.1:<port>`;
+    /// `None` when started with `--gateway-listen off`.
+    pub gateway_endpoint: Option<String>,
     /// Where the server's stderr goes (read it when a test fails).
     pub log_path: PathBuf,
 }
@@ -66,6 +69,7 @@ impl Server {
             _temp: Some(temp),
             args: args.iter().map(|s| s.to_string()).collect(),
             endpoint: String::new(),
+            gateway_endpoint: None,
         };
         server.spawn();
         server
@@ -100,6 +104,14 @@ impl Server {
             .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(&self.data_dir)
+            // An ephemeral gateway port too, unless the test chose one (or `off`).
+            .args(
+                if self.args.iter().any(|a| a.starts_with("--gateway-listen")) {
+                    &[][..]
+                } else {
+                    &["--gateway-listen", "127.0.0.1:0"][..]
+                },
+            )
             .args(&self.args)
             .env("NIMBUS_LOG", "info,sqlx=warn,nimbus_platform=debug")
             // The server exits when this pipe closes: when the test process ends, however.
@@ -139,6 +151,11 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected ready line {line:?}"))
             .to_string();
         self.endpoint = endpoint;
+        // "... and the gateway on http://127.0.0.1:<port> (...)".
+        self.gateway_endpoint = line
+            .split_once(" gateway on ")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .map(str::to_string);
         if let Some(dir) = self.data_dir.parent() {
             let _ = std::fs::write(dir.join(SERVER_FILE), child.id().to_string());
         }

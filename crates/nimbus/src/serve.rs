@@ -130,9 +130,25 @@ async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<
         .await
         .with_context(|| format!("listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
+    let gateway = match settings.gateway_listen {
+        Some(gw) => Some(
+            tokio::net::TcpListener::bind(gw)
+                .await
+                .with_context(|| format!("gateway listen on {gw}"))?,
+        ),
+        None => None,
+    };
+    let gateway_addr = gateway.as_ref().map(|l| l.local_addr()).transpose()?;
+    platform.set_public_urls(nimbus_platform::stacks::PublicUrls {
+        endpoint_url: format!("http://{addr}"),
+        gateway_url: gateway_addr.map(|a| format!("http://{a}")),
+    });
     let app = nimbus_server::router(Arc::clone(&platform));
     println!(
-        "nimbus: serving on http://{addr} (data dir {}, account {}, region {})",
+        "nimbus: serving on http://{addr}{} (data dir {}, account {}, region {})",
+        gateway_addr
+            .map(|a| format!(" and the gateway on http://{a}"))
+            .unwrap_or_default(),
         config.data_dir.display(),
         config.account_id,
         config.region
@@ -155,8 +171,30 @@ async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<
         }
         tracing::info!("shutting down");
     };
+    // The gateway stops with the main listener (same signals).
+    let (stop_gateway, gateway_stopped) = tokio::sync::watch::channel(false);
+    let gateway_task = gateway.map(|l| {
+        let app = nimbus_server::gateway_router(Arc::clone(&platform), platform.routes());
+        let mut stopped = gateway_stopped.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(
+                l,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            });
+            if let Err(e) = served.await {
+                tracing::error!(error = %e, "gateway listener failed");
+            }
+        })
+    });
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown);
     let result = served.await;
+    let _ = stop_gateway.send(true);
+    if let Some(task) = gateway_task {
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
+    }
     // Stop environments even if in-flight requests linger.
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, platform.shutdown()).await;
     result.context("serve")

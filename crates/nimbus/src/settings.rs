@@ -5,6 +5,7 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:9000"
+//! gateway_listen = "127.0.0.1:3000"  # API Gateway routes and function URLs, or "off"
 //! data_dir = "./.nimbus"
 //! account_id = "000000000000"
 //! region = "us-east-1"
@@ -34,6 +35,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Address the gateway listener (API Gateway routes, function URLs) uses by default.
+pub const GATEWAY_LISTEN_DEFAULT: &str = "127.0.0.1:3000";
 /// Address `serve` listens on by default.
 pub const LISTEN_DEFAULT: &str = "127.0.0.1:9000";
 /// Data directory by default (relative to the working directory).
@@ -99,6 +102,10 @@ pub struct ServeArgs {
     /// Seed for weighted-alias routing (reproducible traffic splits; default: random).
     #[arg(long, env = "NIMBUS_ROUTING_SEED")]
     pub routing_seed: Option<u64>,
+    /// Address of the gateway listener serving API Gateway routes and function URLs,
+    /// or `off` (default 127.0.0.1:3000).
+    #[arg(long, env = "NIMBUS_GATEWAY_LISTEN", value_name = "ADDR|off")]
+    pub gateway_listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,6 +126,7 @@ struct FileSettings {
     async_payload_bytes: Option<usize>,
     async_time_scale: Option<f64>,
     routing_seed: Option<u64>,
+    gateway_listen: Option<String>,
     #[serde(default)]
     runtimes: BTreeMap<String, PathBuf>,
 }
@@ -128,6 +136,8 @@ struct FileSettings {
 pub struct Settings {
     /// Listen address.
     pub listen: SocketAddr,
+    /// Gateway listen address; `None` when off.
+    pub gateway_listen: Option<SocketAddr>,
     /// Engine configuration.
     pub platform: PlatformConfig,
 }
@@ -145,6 +155,8 @@ impl Settings {
             Some(l) => l,
             None => LISTEN_DEFAULT.parse().context("default listen address")?,
         };
+        let gateway_listen =
+            parse_gateway_listen(args.gateway_listen.or(file.gateway_listen).as_deref())?;
         if let Some(id) = args.account_id.or(file.account_id) {
             if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
                 bail!("account id must be 12 digits, got {id:?}");
@@ -252,8 +264,24 @@ impl Settings {
                 bail!("runtime path for {id} must be absolute: {}", path.display());
             }
         }
-        Ok(Self { listen, platform })
+        Ok(Self {
+            listen,
+            gateway_listen,
+            platform,
+        })
     }
+}
+
+/// `--gateway-listen`: an address, `off`, or (absent) the default.
+fn parse_gateway_listen(value: Option<&str>) -> anyhow::Result<Option<SocketAddr>> {
+    let value = value.unwrap_or(GATEWAY_LISTEN_DEFAULT);
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    value
+        .parse()
+        .map(Some)
+        .with_context(|| format!("gateway listen must be ADDR:PORT or off, got {value:?}"))
 }
 
 /// `PYTHON3_12` → `python3.12`, `NODEJS20_X` → `nodejs20.x`.
@@ -300,6 +328,7 @@ mod tests {
             async_payload_bytes: None,
             async_time_scale: None,
             routing_seed: None,
+            gateway_listen: None,
         }
     }
 
@@ -348,6 +377,29 @@ mod tests {
         std::fs::write(&file, "no_such_key = 1\n").expect("write");
         let mut a = args();
         a.config = Some(file);
+        assert!(Settings::resolve(a).is_err());
+    }
+
+    #[test]
+    fn gateway_listen_defaults_and_turns_off() {
+        let s = Settings::resolve(args()).expect("resolve");
+        assert_eq!(
+            s.gateway_listen.map(|a| a.to_string()).as_deref(),
+            Some(GATEWAY_LISTEN_DEFAULT)
+        );
+        let mut a = args();
+        a.gateway_listen = Some("off".into());
+        assert_eq!(Settings::resolve(a).expect("resolve").gateway_listen, None);
+        let mut a = args();
+        a.gateway_listen = Some("127.0.0.1:0".into());
+        assert!(
+            Settings::resolve(a)
+                .expect("resolve")
+                .gateway_listen
+                .is_some()
+        );
+        let mut a = args();
+        a.gateway_listen = Some("nowhere".into());
         assert!(Settings::resolve(a).is_err());
     }
 
