@@ -6,7 +6,7 @@
 //! rule is unit-tested here and the server only moves bytes. Events are produced with the
 //! `aws_lambda_events` types the official Rust runtime deserialises, so their shapes match.
 //!
-//! Decisions where API Gateway has a choice or Nimbus must pick one (also in `docs/compat.md`):
+//! Decisions where API Gateway has a choice or Nimbus must pick one:
 //! * REST APIs serve stage `Prod` (SAM's implicit stage) without it in the URL;
 //!   `requestContext.path` still shows `/Prod/...` as on AWS. HTTP APIs use `$default`.
 //! * Binary bodies: HTTP APIs and function URLs base64-encode every body that is not a text

@@ -131,11 +131,18 @@ async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<
         .with_context(|| format!("listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     let gateway = match settings.gateway_listen {
-        Some(gw) => Some(
-            tokio::net::TcpListener::bind(gw)
-                .await
-                .with_context(|| format!("gateway listen on {gw}"))?,
-        ),
+        Some(gw) => match tokio::net::TcpListener::bind(gw).await {
+            Ok(l) => Some(l),
+            // Only the default address may be taken (another server, another tool).
+            Err(e) if settings.gateway_listen_defaulted => {
+                eprintln!(
+                    "nimbus: WARNING: the gateway's default address {gw} is unavailable ({e}); \
+                     serving without the gateway (choose one with --gateway-listen)"
+                );
+                None
+            }
+            Err(e) => return Err(e).with_context(|| format!("gateway listen on {gw}")),
+        },
         None => None,
     };
     let gateway_addr = gateway.as_ref().map(|l| l.local_addr()).transpose()?;

@@ -138,6 +138,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Gateway listen address; `None` when off.
     pub gateway_listen: Option<SocketAddr>,
+    /// The gateway address is the default one, not asked for: if it is taken, `serve` warns
+    /// and runs without the gateway rather than refusing to start.
+    pub gateway_listen_defaulted: bool,
     /// Engine configuration.
     pub platform: PlatformConfig,
 }
@@ -155,8 +158,9 @@ impl Settings {
             Some(l) => l,
             None => LISTEN_DEFAULT.parse().context("default listen address")?,
         };
-        let gateway_listen =
-            parse_gateway_listen(args.gateway_listen.or(file.gateway_listen).as_deref())?;
+        let gateway_choice = args.gateway_listen.or(file.gateway_listen);
+        let gateway_listen_defaulted = gateway_choice.is_none();
+        let gateway_listen = parse_gateway_listen(gateway_choice.as_deref())?;
         if let Some(id) = args.account_id.or(file.account_id) {
             if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
                 bail!("account id must be 12 digits, got {id:?}");
@@ -267,6 +271,7 @@ impl Settings {
         Ok(Self {
             listen,
             gateway_listen,
+            gateway_listen_defaulted,
             platform,
         })
     }
@@ -387,9 +392,12 @@ mod tests {
             s.gateway_listen.map(|a| a.to_string()).as_deref(),
             Some(GATEWAY_LISTEN_DEFAULT)
         );
+        assert!(s.gateway_listen_defaulted);
         let mut a = args();
         a.gateway_listen = Some("off".into());
-        assert_eq!(Settings::resolve(a).expect("resolve").gateway_listen, None);
+        let s = Settings::resolve(a).expect("resolve");
+        assert_eq!(s.gateway_listen, None);
+        assert!(!s.gateway_listen_defaulted);
         let mut a = args();
         a.gateway_listen = Some("127.0.0.1:0".into());
         assert!(

@@ -215,7 +215,7 @@ fn function_url_configs_through_the_lambda_api() {
 
 #[test]
 fn function_urls_serve_http_through_the_gateway() {
-    let (_name, host) = echo_url();
+    let (name, host) = echo_url();
     let g = gateway();
 
     let r = g.request(
@@ -314,6 +314,18 @@ fn function_urls_serve_http_through_the_gateway() {
     );
     assert_eq!(r.status, 413, "{}", r.text());
     assert_eq!(r.json(), json!({"message": "Request Entity Too Large"}));
+
+    // A throttled invocation (reserved concurrency 0) is a function URL's 429.
+    let l = server().lambda();
+    let r = l.request(
+        "PUT",
+        &format!("/2017-10-31/functions/{name}/concurrency"),
+        &[("content-type", "application/json")],
+        Some(br#"{"ReservedConcurrentExecutions":0}"#.to_vec()),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = g.request("GET", "/", &[("host", &host)], None);
+    assert_eq!(r.status, 429, "{}", r.text());
 
     // An unknown URL id, and a host with no routes: 404 Not Found.
     let (_, rest) = host.split_once('.').expect("host");
