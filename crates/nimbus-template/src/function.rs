@@ -10,7 +10,7 @@ use nimbus_api::limits::{
 use nimbus_api::stack::{
     DeploymentPreferenceSpec, EventInvokeConfigSpec, FunctionSpec, FunctionUrlSpec,
 };
-use nimbus_api::{SupportedRuntime, async_invoke};
+use nimbus_api::{RuntimeFamily, SupportedRuntime, async_invoke};
 
 use crate::CodeSource;
 use crate::diag::{Diags, Fail, Pos, Res};
@@ -179,9 +179,22 @@ pub(crate) fn build(raw: &Raw, env: &Env<'_>, base: &Path, diags: &mut Diags) ->
             format!("PackageType {package_type} is not supported: only Zip (no container images)"),
         ));
     }
+    let inline_pos = p.entry_pos("InlineCode");
     let code = code(&mut p, base, raw.id_pos, diags)?;
     let handler = p.required_text("Handler")?;
     let runtime = runtime(&mut p)?;
+    if let (CodeSource::Inline(_), Some(pos)) = (&code, inline_pos) {
+        let family = SupportedRuntime::parse(&runtime).map(SupportedRuntime::family);
+        if !matches!(
+            family,
+            Some(RuntimeFamily::Python { .. } | RuntimeFamily::Node { .. })
+        ) {
+            return Err(Fail::unsupported(
+                pos,
+                format!("InlineCode needs a Python or Node.js runtime, not {runtime}"),
+            ));
+        }
+    }
     let mut spec = FunctionSpec {
         logical_id: raw.id.clone(),
         function_name: name,

@@ -67,6 +67,15 @@ impl Props {
             .and_then(Option::take)
     }
 
+    /// Where the key `key` is written, if present.
+    pub fn entry_pos(&self, key: &str) -> Option<Pos> {
+        self.entries
+            .iter()
+            .flatten()
+            .find(|e| e.key == key)
+            .map(|e| e.key_pos)
+    }
+
     /// Takes the value under `key`.
     pub fn take(&mut self, key: &str) -> Option<Node> {
         self.take_entry(key).map(|e| e.value)

@@ -63,9 +63,11 @@ pub(crate) enum Kind {
         function: String,
         alias: String,
     },
-    /// `<Fn>Url`, SAM's function URL of a `FunctionUrlConfig` function.
+    /// `<Fn>Url`, SAM's function URL of a `FunctionUrlConfig` function (on its alias when
+    /// it has `AutoPublishAlias`, else on `$LATEST`).
     FunctionUrl {
         function: String,
+        qualifier: String,
     },
     Queue {
         name: String,
@@ -154,7 +156,7 @@ impl ResourceTable {
             Kind::FunctionAlias { function, alias } => {
                 names::function_arn(ctx, function, Some(alias))
             }
-            Kind::FunctionUrl { function } => names::function_arn(ctx, function, None),
+            Kind::FunctionUrl { function, .. } => names::function_arn(ctx, function, None),
             Kind::Queue { name } => names::queue_url(ctx, name),
             Kind::Alarm { name }
             | Kind::Role { name }
@@ -206,14 +208,16 @@ impl ResourceTable {
         let kind = self.usable(id, pos)?;
         let value = match (kind, attribute) {
             (Kind::Function { name, .. }, "Arn") => Some(names::function_arn(ctx, name, None)),
-            (Kind::FunctionUrl { function }, "FunctionArn") => {
+            (Kind::FunctionUrl { function, .. }, "FunctionArn") => {
                 Some(names::function_arn(ctx, function, None))
             }
-            (Kind::FunctionUrl { .. }, "FunctionUrl") => Some(format!(
-                "https://{}.lambda-url.{}.on.aws/",
-                names::api_id(ctx, id),
-                ctx.region
-            )),
+            (
+                Kind::FunctionUrl {
+                    function,
+                    qualifier,
+                },
+                "FunctionUrl",
+            ) => Some(names::function_url(ctx, function, qualifier)),
             (Kind::Queue { name }, "Arn") => Some(names::queue_arn(ctx, name)),
             (Kind::Queue { name }, "QueueName") => Some(name.clone()),
             (Kind::Queue { name }, "QueueUrl") => Some(names::queue_url(ctx, name)),
@@ -450,6 +454,9 @@ impl Naming<'_> {
                 format!("{id}Url"),
                 Kind::FunctionUrl {
                     function: name.clone(),
+                    qualifier: alias
+                        .clone()
+                        .unwrap_or_else(|| nimbus_api::names::LATEST.to_string()),
                 },
             ));
         }

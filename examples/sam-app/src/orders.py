@@ -1,6 +1,8 @@
 """Orders: `create` answers POST /orders, `process` handles batches from OrdersQueue.
 
-An order is JSON: {"item": "<name>", "quantity": <positive integer>}.
+POST /orders takes {"item": "<name>", "quantity": <positive integer>}. The worker accepts
+any JSON object from the queue (orders may come from other producers) and reports every
+other message as a batch item failure, so only those are retried.
 """
 
 import base64
@@ -44,10 +46,19 @@ def create(event, context):
     return _json(202, {"status": "accepted", **order})
 
 
+def _parse_message(text):
+    """The JSON object in `text`, or None."""
+    try:
+        message = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    return message if isinstance(message, dict) else None
+
+
 def process(event, context):
     failures = []
     for record in event.get("Records", []):
-        order = _parse_order(record.get("body"))
+        order = _parse_message(record.get("body"))
         if order is None:
             print(json.dumps({"rejected": record.get("messageId")}))
             failures.append({"itemIdentifier": record["messageId"]})

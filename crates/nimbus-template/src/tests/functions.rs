@@ -159,11 +159,14 @@ Outputs:
     let alias_arn = "arn:aws:lambda:us-east-1:123456789012:function:orders:live";
     assert_eq!(loaded.spec.outputs[0].value, alias_arn);
     assert_eq!(loaded.spec.outputs[1].value, alias_arn);
+    let url = &loaded.spec.outputs[2].value;
+    assert!(url.starts_with("http://"), "{url}");
     assert!(
-        loaded.spec.outputs[2]
-            .value
-            .ends_with(".lambda-url.us-east-1.on.aws/")
+        url.ends_with(".lambda-url.us-east-1.localhost:3000/"),
+        "{url}"
     );
+    let suffix = ".lambda-url.us-east-1.localhost:3000/";
+    assert_eq!(url.len(), "http://".len() + 32 + suffix.len());
 }
 
 #[test]
@@ -201,6 +204,11 @@ fn type_errors_point_at_the_value() {
         e.to_string()
             .starts_with("template.yaml:7:16: error: Runtime 'java21' is not supported"),
         "{e}"
+    );
+    let e = error(&function_template("", "").replace("python3.12", "provided.al2023"));
+    assert_eq!(
+        e.to_string(),
+        "template.yaml:8:7: error: InlineCode needs a Python or Node.js runtime, not provided.al2023"
     );
     let e = error(&function_template("      PackageType: Image\n", ""));
     assert!(
