@@ -162,6 +162,16 @@ pub struct LogsArgs {
     pub endpoint: Endpoint,
 }
 
+/// Runs one client future on a small runtime.
+pub fn block_on(
+    f: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
+}
+
 pub fn run_client(command: ClientCommand) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

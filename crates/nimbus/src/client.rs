@@ -60,6 +60,28 @@ impl Client {
         headers: &[(&str, String)],
         body: Option<Vec<u8>>,
     ) -> anyhow::Result<Raw> {
+        self.send_inner(method, path, headers, body.map(reqwest::Body::from))
+            .await
+    }
+
+    /// [`Client::send`] with a streamed body (uploads with progress).
+    pub async fn send_body(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, String)],
+        body: reqwest::Body,
+    ) -> anyhow::Result<Raw> {
+        self.send_inner(method, path, headers, Some(body)).await
+    }
+
+    async fn send_inner(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Option<reqwest::Body>,
+    ) -> anyhow::Result<Raw> {
         let url = format!("{}{path}", self.base);
         let mut req = self.http.request(method, &url);
         for (k, v) in headers {

@@ -54,6 +54,22 @@ pub fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(out.finish()?.into_inner())
 }
 
+/// Zips in-memory files `(name, content, executable)`, deterministically.
+pub fn zip_files(files: &[(String, Vec<u8>, bool)]) -> anyhow::Result<Vec<u8>> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let fixed_time = zip::DateTime::from_date_and_time(2020, 1, 1, 0, 0, 0)
+        .map_err(|_| anyhow::anyhow!("bad fixed zip timestamp"))?;
+    for (name, content, exec) in files {
+        let opts = SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(fixed_time)
+            .unix_permissions(if *exec { 0o755 } else { 0o644 });
+        out.start_file(name.as_str(), opts)?;
+        out.write_all(content)?;
+    }
+    Ok(out.finish()?.into_inner())
+}
+
 fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("read {}", dir.display()))? {
         let entry = entry?;
