@@ -51,6 +51,7 @@ pub(crate) fn build(events: Node, diags: &mut Diags) -> Res<Vec<EventSpec>> {
     let mut out = Vec::new();
     for entry in map.entries {
         let owner = format!("event '{}'", entry.key);
+        entry.value.map(&owner)?;
         let mut event = Props::new(Some(entry.value), &owner, entry.key_pos)?;
         let pos = event.pos;
         let kind = event
@@ -62,11 +63,11 @@ pub(crate) fn build(events: Node, diags: &mut Diags) -> Res<Vec<EventSpec>> {
         let mut p = Props::new(props, &format!("{kind} {owner}"), props_pos)?;
         p.take("Description");
         let source = match kind.as_str() {
-            "Api" => Some(api(&mut p)?),
-            "HttpApi" => Some(http_api(&mut p)?),
-            "SQS" => Some(sqs(&mut p, diags)?),
-            "Schedule" => Some(schedule_v1(&mut p)?),
-            "ScheduleV2" => Some(schedule_v2(&mut p)?),
+            "Api" => api(&mut p)?,
+            "HttpApi" => http_api(&mut p)?,
+            "SQS" => sqs(&mut p, diags)?,
+            "Schedule" => schedule_v1(&mut p)?,
+            "ScheduleV2" => schedule_v2(&mut p)?,
             t if UNSUPPORTED_TYPES.contains(&t) => {
                 diags.warn(
                     entry.key_pos,
@@ -86,12 +87,10 @@ pub(crate) fn build(events: Node, diags: &mut Diags) -> Res<Vec<EventSpec>> {
             }
         };
         p.finish(diags, known_for(&kind));
-        if let Some(source) = source {
-            out.push(EventSpec {
-                name: entry.key,
-                source,
-            });
-        }
+        out.push(EventSpec {
+            name: entry.key,
+            source,
+        });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)

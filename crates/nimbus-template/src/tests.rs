@@ -11,6 +11,7 @@ mod intrinsics;
 mod outputs;
 mod params;
 mod queues_alarms;
+mod reading;
 
 use std::path::Path;
 
