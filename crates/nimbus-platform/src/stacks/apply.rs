@@ -405,22 +405,30 @@ impl Platform {
         shifts: &mut Vec<Shift>,
     ) -> Result<(), ControlError> {
         let name = f.function_name.as_str();
+        let published_before = self.latest_or_404(name)?.last_published;
         let published = self
             .publish_version(name, PublishVersionRequest::default())
             .await?;
         let version = published.version.clone().unwrap_or_default();
+        // Publishing an unchanged $LATEST returns the version it was published as.
+        let new_version = version.parse::<u64>().is_ok_and(|v| v > published_before);
+        let version_change = change(
+            format!("{}Version", f.logical_id),
+            kinds::VERSION,
+            format!("{}:{version}", self.function_arn(name)),
+            if new_version {
+                ChangeAction::Create
+            } else {
+                ChangeAction::NoChange
+            },
+            format!("version {version}"),
+        );
         let alias_id = format!("{}Alias{alias}", f.logical_id);
         let alias_arn = format!("{}:{alias}", self.function_arn(name));
         let current = match self.get_alias(name, alias).await {
             Ok(a) => a,
             Err(_) => {
-                changes.push(change(
-                    format!("{}Version", f.logical_id),
-                    kinds::VERSION,
-                    format!("{}:{version}", self.function_arn(name)),
-                    ChangeAction::Create,
-                    format!("version {version}"),
-                ));
+                changes.push(version_change);
                 self.create_alias(
                     name,
                     CreateAliasRequest {
@@ -447,6 +455,7 @@ impl Platform {
             .and_then(|r| r.additional_version_weights.as_ref())
             .map(|w| w.keys().cloned().collect())
             .unwrap_or_default();
+        changes.push(version_change);
         if primary == version && weighted.is_empty() {
             changes.push(change(
                 alias_id,
@@ -457,13 +466,6 @@ impl Platform {
             ));
             return Ok(());
         }
-        changes.push(change(
-            format!("{}Version", f.logical_id),
-            kinds::VERSION,
-            format!("{}:{version}", self.function_arn(name)),
-            ChangeAction::Create,
-            format!("version {version}"),
-        ));
         let shifting = f
             .deployment_preference
             .as_ref()
