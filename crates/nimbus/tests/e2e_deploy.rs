@@ -388,3 +388,63 @@ fn template_errors_point_at_their_line_and_change_nothing() {
     assert!(err.contains("Nope"), "{err}");
     assert_eq!(server().lambda().get(&format!("{stack}-Hello")).status, 404);
 }
+
+#[test]
+fn dev_deploys_then_redeploys_when_code_changes() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let stack = unique("dev");
+    let app = App::new(&template(&stack, false), HANDLER_V1);
+    let mut child = Command::new(bin())
+        .args(["dev", app.template().to_str().unwrap(), "--stack", &stack])
+        .env("NIMBUS_ENDPOINT", &server().endpoint)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn nimbus dev");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let wait_for = |needle: &str| -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+                let hit = line.contains(needle);
+                seen.push(line);
+                if hit {
+                    return seen;
+                }
+            }
+        }
+        panic!("no {needle:?} from nimbus dev; saw:\n{}", seen.join("\n"));
+    };
+    let first = wait_for("Watching");
+    assert!(
+        first
+            .iter()
+            .any(|l| l.contains(&format!("/hello-{stack}/{{name}}"))),
+        "routes not printed: {first:?}"
+    );
+    let url = format!("{}/hello-{stack}/grace", gateway());
+    assert!(http("GET", &url, None).1.contains("\"v1\""));
+    // Saving a file redeploys the code.
+    app.write_code(&HANDLER_V1.replace("\"v1\"", "\"v3\""));
+    wait_for("redeploying");
+    let after = wait_for("Stack ");
+    assert!(
+        after.iter().any(|l| l.contains("Update")),
+        "no update reported: {after:?}"
+    );
+    assert!(http("GET", &url, None).1.contains("\"v3\""));
+    let _ = child.kill();
+    let _ = child.wait();
+    let (code, _, _) = nimbus(&["stack", "delete", &stack]);
+    assert_eq!(code, 0);
+}
