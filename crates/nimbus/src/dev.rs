@@ -20,6 +20,8 @@ const SETTLE: Duration = Duration::from_millis(300);
 const SERVER_START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Files looked at per watched tree (beyond this, changes deeper in are not noticed).
 const WATCH_FILES_MAX: usize = 20_000;
+/// Log filter of the server it starts, unless `NIMBUS_LOG` says otherwise.
+const SERVER_LOG_DEFAULT: &str = "warn";
 /// Directory names never watched (dependencies and build output churn).
 const WATCH_SKIP_DIRS: [&str; 5] = [".git", ".nimbus", "node_modules", "__pycache__", ".aws-sam"];
 
@@ -99,6 +101,12 @@ pub fn run(a: DevArgs) -> anyhow::Result<ExitCode> {
                 .arg("--data-dir")
                 .arg(&data_dir)
                 .args(&a.serve_args)
+                // The deploy summary is the interesting output; the server's own progress
+                // lines would bury it (NIMBUS_LOG still wins when set).
+                .env(
+                    "NIMBUS_LOG",
+                    std::env::var("NIMBUS_LOG").unwrap_or_else(|_| SERVER_LOG_DEFAULT.into()),
+                )
                 .spawn()
                 .context("start nimbus serve")?;
             (format!("http://{}", a.listen), Some(Server(child)))
@@ -201,6 +209,8 @@ async fn deploy_once(
             CodeSource::Inline(_) => {}
         }
     }
+    watched.sort();
+    watched.dedup();
     deploy::package_and_upload(client, &mut loaded).await?;
     let result = deploy::apply(client, &loaded.spec).await?;
     deploy::print_result(&result, Some(&loaded), Output::Table);
