@@ -215,7 +215,10 @@ impl Platform {
         let permit = self
             .admission
             .try_acquire(&function.name)
-            .map_err(InvokeError::Throttled)?;
+            .map_err(|reason| {
+                self.count_throttle(&function);
+                InvokeError::Throttled(reason)
+            })?;
         let request_id = req
             .request_id
             .clone()
@@ -289,6 +292,7 @@ impl Platform {
                         ThrottleReason::FunctionInvocationRateLimitExceeded
                     };
                     self.admission.count_throttle(reason);
+                    self.count_throttle(function);
                     return Err(InvokeError::Throttled(reason));
                 }
                 self.stats.cold_starts.fetch_add(1, Ordering::Relaxed);
@@ -373,6 +377,7 @@ impl Platform {
             },
         );
         self.logs.emit(&group, &stream, log.take_unemitted());
+        self.count_invocation(function, outcome.function_error, duration_ms);
         if let Some(env) = env {
             let current = self.is_current(function);
             if let Some(env) = self.pool.release(env, current) {

@@ -10,6 +10,7 @@ pub mod async_events;
 pub mod clock;
 pub mod concurrency;
 pub mod config;
+pub mod deployments;
 pub(crate) mod env;
 pub mod event_sources;
 pub mod function_urls;
@@ -29,6 +30,7 @@ pub mod runtimes;
 pub(crate) mod scaling;
 pub mod schedules;
 pub mod stacks;
+pub mod version_metrics;
 pub mod versions;
 
 pub use platform::{AccountStats, FunctionStatsSnapshot, Platform, StatsSnapshot, Stores};

@@ -117,6 +117,8 @@ pub struct Stores {
     pub schedules: Arc<dyn nimbus_store::ScheduleStore>,
     /// Stacks deployed from templates.
     pub stacks: Arc<dyn nimbus_store::StackStore>,
+    /// Traffic-shifting deployments.
+    pub deployments: Arc<dyn nimbus_store::DeploymentStore>,
 }
 
 impl Stores {
@@ -129,7 +131,8 @@ impl Stores {
             queues,
             mappings: store.clone(),
             schedules: store.clone(),
-            stacks: store,
+            stacks: store.clone(),
+            deployments: store,
         }
     }
 }
@@ -182,6 +185,10 @@ pub struct Platform {
     pub(crate) schedules: crate::schedules::Schedules,
     /// Stacks: their store and the lock that serialises deploys and deletes.
     pub(crate) stacks: crate::stacks::StacksState,
+    /// Per-version invocation metrics (deployment health checks read them).
+    pub(crate) version_metrics: crate::version_metrics::VersionMetrics,
+    /// Traffic-shifting deployments.
+    pub(crate) deployments: crate::deployments::DeploymentsState,
     /// Woken (all waiters) when the wall clock was moved by hand ([`Platform::clock_advanced`]).
     pub(crate) clock_tick: Arc<tokio::sync::Notify>,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -204,6 +211,7 @@ impl Platform {
             function_urls,
             schedules: schedule_store,
             stacks,
+            deployments,
         } = stores;
         let code_dir = config.code_dir();
         let code = tokio::task::spawn_blocking(move || -> anyhow::Result<CodeStore> {
@@ -235,6 +243,7 @@ impl Platform {
             config.region.clone(),
             config.account_id.clone(),
         );
+        let version_metrics = crate::version_metrics::VersionMetrics::new(config.clock.clone());
         let platform = Arc::new(Self {
             admission: Admission::with_unreserved_minimum(
                 config.account_concurrency,
@@ -266,6 +275,8 @@ impl Platform {
             event_sources: Default::default(),
             schedules,
             stacks: crate::stacks::StacksState::new(stacks),
+            version_metrics,
+            deployments: crate::deployments::DeploymentsState::new(deployments),
             clock_tick: Arc::new(tokio::sync::Notify::new()),
             background: Mutex::new(Vec::new()),
             log_writer: Mutex::new(Some(log_writer)),
@@ -286,12 +297,14 @@ impl Platform {
         platform.start_event_sources().await?;
         platform.load_stacks().await?;
         let scheduler = platform.start_scheduler();
+        let deployments_engine = platform.start_deployments_engine();
         if let Ok(mut bg) = platform.background.lock() {
             bg.push(reaper);
             bg.push(reconciler);
             bg.push(janitor);
             bg.extend(async_tasks);
             bg.push(scheduler);
+            bg.push(deployments_engine);
         }
         Ok(platform)
     }

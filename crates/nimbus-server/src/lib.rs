@@ -9,6 +9,7 @@
 mod async_invoke;
 pub mod body;
 mod control;
+mod deployments;
 pub mod error;
 mod event_sources;
 mod function_urls;
@@ -26,6 +27,8 @@ use nimbus_platform::Platform;
 use std::sync::Arc;
 
 pub use gateway::gateway_router;
+
+pub use deployments::manual_clock_router;
 
 /// Shared state of every handler.
 pub(crate) type AppState = Arc<Platform>;
@@ -136,6 +139,15 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .route(
             "/nimbus/v1/stacks/{name}",
             get(stacks::get).put(stacks::deploy).delete(stacks::delete),
+        )
+        .route(
+            "/nimbus/v1/deployments",
+            get(deployments::list).post(deployments::start),
+        )
+        .route("/nimbus/v1/deployments/{id}", get(deployments::get))
+        .route(
+            "/nimbus/v1/deployments/{id}/stop",
+            post(deployments::stop),
         )
         .route("/", post(json_dispatch))
         .fallback(control::unknown_operation)

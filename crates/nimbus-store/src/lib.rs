@@ -14,6 +14,7 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 
+pub mod deployments;
 mod error;
 pub mod events;
 pub mod group_commit;
@@ -24,6 +25,7 @@ pub mod schedules;
 pub mod sqlite;
 pub mod stacks;
 
+pub use deployments::{DeploymentRow, DeploymentStore};
 pub use error::StoreError;
 pub use events::{EventInvokeConfigRow, EventRow, EventStore};
 pub use mappings::MappingStore;

@@ -4,6 +4,7 @@
 
 mod cli;
 mod client;
+mod deployments_cmd;
 mod serve;
 mod settings;
 mod zipdir;
@@ -26,6 +27,8 @@ struct Cli {
 enum Command {
     /// Serve every API (Lambda control plane, Invoke, logs) on one listener.
     Serve(settings::ServeArgs),
+    /// Traffic-shifting deployments: list, show (--watch), stop.
+    Deployments(deployments_cmd::DeploymentsArgs),
     #[command(flatten)]
     Client(cli::ClientCommand),
 }
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Deployments(args) => deployments_cmd::run(args),
         Command::Client(command) => cli::run_client(command),
     };
     match result {

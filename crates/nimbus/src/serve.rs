@@ -150,7 +150,13 @@ async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<
         endpoint_url: format!("http://{addr}"),
         gateway_url: gateway_addr.map(|a| format!("http://{a}")),
     });
-    let app = nimbus_server::router(Arc::clone(&platform));
+    let mut app = nimbus_server::router(Arc::clone(&platform));
+    if let Some(clock) = settings.manual_clock {
+        app = app.merge(nimbus_server::manual_clock_router(
+            Arc::clone(&platform),
+            clock,
+        ));
+    }
     println!(
         "nimbus: serving on http://{addr}{} (data dir {}, account {}, region {})",
         gateway_addr

@@ -106,6 +106,10 @@ pub struct ServeArgs {
     /// or `off` (default 127.0.0.1:3000).
     #[arg(long, env = "NIMBUS_GATEWAY_LISTEN", value_name = "ADDR|off")]
     pub gateway_listen: Option<String>,
+    /// Testing only: wall time for schedules and traffic shifting stands still from the
+    /// start until moved with `POST /nimbus/v1/clock {"AdvanceMs": n}`.
+    #[arg(long)]
+    pub manual_clock: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,6 +147,8 @@ pub struct Settings {
     pub gateway_listen_defaulted: bool,
     /// Engine configuration.
     pub platform: PlatformConfig,
+    /// The hand-moved clock in `platform.clock`, under `--manual-clock`.
+    pub manual_clock: Option<std::sync::Arc<nimbus_platform::clock::ManualClock>>,
 }
 
 impl Settings {
@@ -268,11 +274,19 @@ impl Settings {
                 bail!("runtime path for {id} must be absolute: {}", path.display());
             }
         }
+        let manual_clock = args.manual_clock.then(|| {
+            let clock = std::sync::Arc::new(nimbus_platform::clock::ManualClock::new(
+                nimbus_platform::clock::now_ms(),
+            ));
+            platform.clock = clock.clone();
+            clock
+        });
         Ok(Self {
             listen,
             gateway_listen,
             gateway_listen_defaulted,
             platform,
+            manual_clock,
         })
     }
 }
@@ -334,6 +348,7 @@ mod tests {
             async_time_scale: None,
             routing_seed: None,
             gateway_listen: None,
+            manual_clock: false,
         }
     }
 

@@ -32,6 +32,7 @@ use crate::{
 };
 
 mod concurrency;
+mod deployments;
 mod events;
 mod functions;
 mod function_urls;
