@@ -87,3 +87,10 @@ pub(crate) async fn delete(
 pub(crate) async fn info(State(p): State<AppState>) -> Response {
     json(StatusCode::OK, &p.server_info())
 }
+
+pub(crate) async fn schedules(State(p): State<AppState>) -> Result<Response, ApiError> {
+    let all = p.list_schedules().await.map_err(|e| {
+        ApiError::new(ErrorCode::Service, format!("could not list schedules: {e}"))
+    })?;
+    Ok(json(StatusCode::OK, &serde_json::json!({ "Schedules": all })))
+}

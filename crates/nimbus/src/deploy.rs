@@ -25,7 +25,7 @@ const UPLOAD_CHUNK_BYTES: usize = 256 * 1024;
 /// How often `--wait` polls a running deployment.
 const WAIT_POLL: Duration = Duration::from_millis(500);
 /// Deployment statuses after which nothing changes any more.
-const DEPLOYMENT_DONE: [&str; 4] = ["Succeeded", "RolledBack", "Failed", "Stopped"];
+const DEPLOYMENT_DONE: [&str; 3] = ["Succeeded", "RolledBack", "Failed"];
 
 #[derive(Debug, Args)]
 pub struct DeployArgs {
@@ -346,10 +346,9 @@ pub async fn wait_for(client: &Client, ids: &[String]) -> anyhow::Result<bool> {
                 .and_then(Value::as_str)
                 .unwrap_or("?")
                 .to_string();
-            let weight = d.get("Weight").and_then(Value::as_f64).unwrap_or(0.0);
+            let percent = d.get("TrafficPercent").and_then(Value::as_u64).unwrap_or(0);
             let line = format!(
-                "deployment {id}: {status}, {:.0}% on version {}",
-                weight * 100.0,
+                "deployment {id}: {status}, {percent}% on version {}",
                 d.get("ToVersion").and_then(Value::as_str).unwrap_or("?")
             );
             if line != last {
