@@ -26,9 +26,9 @@ use axum::routing::{get, post, put};
 use nimbus_platform::Platform;
 use std::sync::Arc;
 
-pub use gateway::gateway_router;
-
 pub use deployments::manual_clock_router;
+
+pub use gateway::gateway_router;
 
 /// Shared state of every handler.
 pub(crate) type AppState = Arc<Platform>;
@@ -136,6 +136,7 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .route("/nimbus/v1/code", post(stacks::upload_code))
         .route("/nimbus/v1/info", get(stacks::info))
         .route("/nimbus/v1/stacks", get(stacks::list))
+        .route("/nimbus/v1/schedules", get(stacks::schedules))
         .route(
             "/nimbus/v1/stacks/{name}",
             get(stacks::get).put(stacks::deploy).delete(stacks::delete),
@@ -145,10 +146,7 @@ pub fn router(platform: Arc<Platform>) -> Router {
             get(deployments::list).post(deployments::start),
         )
         .route("/nimbus/v1/deployments/{id}", get(deployments::get))
-        .route(
-            "/nimbus/v1/deployments/{id}/stop",
-            post(deployments::stop),
-        )
+        .route("/nimbus/v1/deployments/{id}/stop", post(deployments::stop))
         .route("/", post(json_dispatch))
         .fallback(control::unknown_operation)
         // Bodies are read by `body::read_limited` with a limit per operation.

@@ -89,8 +89,12 @@ pub(crate) async fn info(State(p): State<AppState>) -> Response {
 }
 
 pub(crate) async fn schedules(State(p): State<AppState>) -> Result<Response, ApiError> {
-    let all = p.list_schedules().await.map_err(|e| {
-        ApiError::new(ErrorCode::Service, format!("could not list schedules: {e}"))
-    })?;
-    Ok(json(StatusCode::OK, &serde_json::json!({ "Schedules": all })))
+    let all = p
+        .list_schedules()
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Service, format!("could not list schedules: {e}")))?;
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "Schedules": all }),
+    ))
 }

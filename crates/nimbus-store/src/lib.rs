@@ -17,8 +17,8 @@ use async_trait::async_trait;
 pub mod deployments;
 mod error;
 pub mod events;
-pub mod group_commit;
 pub mod function_urls;
+pub mod group_commit;
 pub mod mappings;
 pub mod queues;
 pub mod schedules;
@@ -28,11 +28,11 @@ pub mod stacks;
 pub use deployments::{DeploymentRow, DeploymentStore};
 pub use error::StoreError;
 pub use events::{EventInvokeConfigRow, EventRow, EventStore};
+pub use function_urls::{FunctionUrlRow, FunctionUrlStore};
 pub use mappings::MappingStore;
 pub use queues::QueueStore;
 pub use schedules::{ScheduleRow, ScheduleStore};
 pub use sqlite::SqliteStore;
-pub use function_urls::{FunctionUrlRow, FunctionUrlStore};
 pub use stacks::{StackRow, StackStore};
 
 /// Largest log message the store keeps, in UTF-8 bytes. Callers should split or cap messages

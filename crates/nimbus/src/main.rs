@@ -4,7 +4,9 @@
 
 mod cli;
 mod client;
+mod deploy;
 mod deployments_cmd;
+mod dev;
 mod serve;
 mod settings;
 mod zipdir;
@@ -27,6 +29,13 @@ struct Cli {
 enum Command {
     /// Serve every API (Lambda control plane, Invoke, logs) on one listener.
     Serve(settings::ServeArgs),
+    /// Deploy a SAM template: package, upload, converge, show what changed.
+    Deploy(deploy::DeployArgs),
+    /// Stacks deployed from templates.
+    #[command(subcommand)]
+    Stack(deploy::StackCommand),
+    /// Serve, deploy a template, print its URLs, and redeploy when its files change.
+    Dev(dev::DevArgs),
     /// Traffic-shifting deployments: list, show (--watch), stop.
     Deployments(deployments_cmd::DeploymentsArgs),
     #[command(flatten)]
@@ -45,6 +54,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Deploy(args) => cli::block_on(deploy::deploy(args)),
+        Command::Stack(command) => cli::block_on(deploy::stack(command)),
+        Command::Dev(args) => dev::run(args),
         Command::Deployments(args) => deployments_cmd::run(args),
         Command::Client(command) => cli::run_client(command),
     };

@@ -34,8 +34,8 @@ use crate::{
 mod concurrency;
 mod deployments;
 mod events;
-mod functions;
 mod function_urls;
+mod functions;
 mod logs;
 mod mappings;
 mod queues;
