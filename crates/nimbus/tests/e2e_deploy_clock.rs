@@ -10,7 +10,7 @@ mod common;
 use common::bin;
 use nimbus_testkit::{Lambda, Server, unique};
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -55,7 +55,7 @@ fn advance(l: &Lambda, ms: i64) {
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
-fn deploy(s: &Server, template: &PathBuf, stack: &str) -> Value {
+fn deploy(s: &Server, template: &Path, stack: &str) -> Value {
     let out = Command::new(bin())
         .args([
             "deploy",
