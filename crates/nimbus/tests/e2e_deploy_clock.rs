@@ -56,6 +56,7 @@ fn advance(l: &Lambda, ms: i64) {
 }
 
 fn deploy(s: &Server, template: &Path, stack: &str) -> Value {
+    common::assert_cfn_lint_accepts(template);
     let out = Command::new(bin())
         .args([
             "deploy",

@@ -124,3 +124,28 @@ pub fn tail_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
+
+/// Asserts that the real `cfn-lint` (from the test venv: `$NIMBUS_TEST_VENV`, else
+/// `<repo>/.venv`, made by `scripts/setup-test-env.sh`) accepts a template a test deploys.
+pub fn assert_cfn_lint_accepts(template: &Path) {
+    let venv = std::env::var_os("NIMBUS_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv"));
+    let cfn_lint = venv.join("bin/cfn-lint");
+    assert!(
+        cfn_lint.exists(),
+        "cfn-lint is missing at {}: run `scripts/setup-test-env.sh` (or scripts/test.sh)",
+        cfn_lint.display()
+    );
+    let mut cmd = Command::new(&cfn_lint);
+    cmd.arg(template);
+    let run = run_with_deadline(cmd, "cfn-lint", Duration::from_secs(300));
+    assert!(
+        run.status.success(),
+        "cfn-lint rejects {}:\n{}{}\n--- template ---\n{}",
+        template.display(),
+        run.stdout,
+        run.stderr,
+        std::fs::read_to_string(template).unwrap_or_default()
+    );
+}
