@@ -118,6 +118,13 @@ pub(crate) fn build(
         match raw.type_name.as_str() {
             FUNCTION => {
                 let built = function::build(raw, &env, base, diags)?;
+                if !iam_noted && (built.spec.role.is_some() || built.spec.policies.is_some()) {
+                    iam_noted = true;
+                    diags.note(
+                        raw.type_pos,
+                        "Role and Policies are recorded, but nothing is enforced: Nimbus has no IAM engine",
+                    );
+                }
                 code.insert(raw.id.clone(), built.code);
                 spec.functions.push(built.spec);
             }
