@@ -23,7 +23,6 @@ use nimbus_api::names;
 use nimbus_api::validate::{self, Violation};
 use nimbus_store::{FunctionUrlRow, FunctionUrlStore, StoreError};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::functions::ControlError;
 use crate::platform::Platform;
@@ -32,7 +31,7 @@ use crate::platform::Platform;
 const LATEST: &str = "$LATEST";
 
 /// Characters of a URL id (Lambda's are 32).
-pub const URL_ID_CHARS: usize = 32;
+pub const URL_ID_CHARS: usize = nimbus_api::names::FUNCTION_URL_ID_CHARS;
 
 /// Port the URL shows when the gateway listener's address is unknown (its default port).
 pub const GATEWAY_PORT_DEFAULT: u16 = 3000;
@@ -182,18 +181,7 @@ impl FunctionUrls {
 
 /// The URL id of (account, region, function, qualifier): 32 characters of `[a-z0-9]`.
 pub fn url_id(account: &str, region: &str, function: &str, qualifier: &str) -> String {
-    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut hasher = Sha256::new();
-    for part in [account, region, function, qualifier] {
-        hasher.update(part.as_bytes());
-        hasher.update([0u8]);
-    }
-    hasher
-        .finalize()
-        .iter()
-        .take(URL_ID_CHARS)
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect()
+    nimbus_api::names::function_url_id(account, region, function, qualifier)
 }
 
 /// ISO 8601 UTC with microseconds, as Lambda shows `CreationTime`

@@ -1,8 +1,6 @@
 //! Physical names, ids and ARNs, all derived deterministically from the stack and the
 //! logical id so a redeploy of the same template names the same things.
 
-use sha2::{Digest, Sha256};
-
 use crate::Context;
 use crate::limits::API_ID_CHARS;
 
@@ -78,29 +76,14 @@ pub(crate) fn execute_api_base(ctx: &Context, api_id: &str) -> String {
     )
 }
 
-/// Characters of a function URL id (Lambda's, and Nimbus's).
-const URL_ID_CHARS: usize = 32;
-
 /// The gateway listener's port when `gateway_url` names none (`nimbus serve`'s default).
 const GATEWAY_PORT_DEFAULT: u16 = 3000;
 
 /// The URL Nimbus serves a function URL at:
-/// `http://<url-id>.lambda-url.<region>.localhost:<gateway port>/`. The id is computed as
-/// `nimbus_platform::function_urls::url_id` computes it (SHA-256 of account, region,
-/// function and qualifier, each NUL-terminated, mapped onto `[a-z0-9]`): keep them in step.
+/// `http://<url-id>.lambda-url.<region>.localhost:<gateway port>/`, with the id the
+/// platform serves it under (`nimbus_api::names::function_url_id`).
 pub(crate) fn function_url(ctx: &Context, function: &str, qualifier: &str) -> String {
-    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut hasher = Sha256::new();
-    for part in [ctx.account_id.as_str(), &ctx.region, function, qualifier] {
-        hasher.update(part.as_bytes());
-        hasher.update([0u8]);
-    }
-    let id: String = hasher
-        .finalize()
-        .iter()
-        .take(URL_ID_CHARS)
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect();
+    let id = nimbus_api::names::function_url_id(&ctx.account_id, &ctx.region, function, qualifier);
     let port = ctx
         .gateway_url
         .trim_end_matches('/')
