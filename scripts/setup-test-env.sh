@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares everything the end-to-end tests need beyond the Rust toolchain:
-#   - Debian packages (when missing and we are root): python3-venv, e2fsprogs, nodejs;
+#   - Debian packages (when missing and we are root): python3-venv, e2fsprogs, nodejs, chromium;
+#   - tests/console/node_modules (playwright-core, from its package-lock.json);
 #   - <repo>/.venv (newest python3 >= 3.10 found) with tests/python/requirements.txt;
 #   - the awslambdaric wheels for the interpreter functions see inside the sandbox
 #     (/usr/bin/python3) in <repo>/.venv/lambda-ric (tests read it from NIMBUS_RIC_DIR).
@@ -51,6 +52,16 @@ fi
 if ! [ -x "$SANDBOX_PYTHON" ]; then
     # Functions run the host's /usr/bin/python3 inside their sandbox.
     apt_install python3
+fi
+if ! [ -x /usr/bin/chromium ]; then
+    # The web console's tests drive Debian's Chromium headless (tests/console).
+    apt_install chromium
+fi
+
+# --- playwright-core for the console tests (no browser download: it drives /usr/bin/chromium)
+if ! [ -d "$REPO/tests/console/node_modules/playwright-core" ]; then
+    say "npm ci in tests/console"
+    (cd "$REPO/tests/console" && npm ci --no-audit --no-fund --silent)
 fi
 
 # --- The sandbox interpreter's version (the awslambdaric wheels must match it) ------------

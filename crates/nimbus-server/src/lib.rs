@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod async_invoke;
+mod console;
 pub mod body;
 mod control;
 mod deployments;
@@ -135,6 +136,11 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .route("/nimbus/v1/code/{file}", get(control::download_code))
         .route("/nimbus/v1/code", post(stacks::upload_code))
         .route("/nimbus/v1/info", get(stacks::info))
+        .route("/console", get(console::root))
+        .route("/console/", get(console::index))
+        .route("/console/console.js", get(console::script))
+        .route("/console/console.css", get(console::style))
+        .route("/nimbus/v1/console/series", get(console::series))
         .route("/nimbus/v1/stacks", get(stacks::list))
         .route("/nimbus/v1/schedules", get(stacks::schedules))
         .route(
