@@ -23,6 +23,7 @@
 //! - [`async_invoke`] — event-invoke configurations and invocation records.
 //! - [`sqs`] — the SQS JSON-protocol contract: shapes, validation, errors, MD5s.
 //! - [`stack`] — a resolved SAM stack as `nimbus deploy` sends it.
+//! - [`trace`] — X-Ray trace headers (`X-Amzn-Trace-Id`, `AWSTraceHeader`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -43,6 +44,7 @@ pub mod runtimes;
 pub mod sqs;
 pub mod stack;
 pub mod time;
+pub mod trace;
 pub mod validate;
 pub mod versions;
 

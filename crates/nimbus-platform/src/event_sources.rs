@@ -32,6 +32,7 @@ use tokio::time::Instant;
 use crate::functions::ControlError;
 use crate::invoke::{InvokeError, InvokeRequest};
 use crate::platform::Platform;
+use nimbus_api::trace::TraceHeader;
 
 /// Pollers per mapping without `ScalingConfig.MaximumConcurrency` (Lambda starts SQS
 /// mappings at five concurrent batches).
@@ -656,6 +657,10 @@ async fn process_batch(p: &Arc<Platform>, m: &Mapping, batch: Vec<Received>) -> 
         log_tail: false,
         client_context: None,
         request_id: None,
+        // As Lambda: the invocation continues the trace of the batch's first message.
+        trace: taken.first().and_then(|msg| {
+            TraceHeader::parse_lenient(msg.attributes.get("AWSTraceHeader").map(String::as_str))
+        }),
     };
     let span = tracing::info_span!("esm_batch", uuid = %m.uuid, messages = taken.len());
     let _enter = span.enter();

@@ -34,6 +34,9 @@ pub struct InvokeRequest {
     /// The request id to use (an asynchronous event keeps its id across attempts); `None`:
     /// a new one.
     pub request_id: Option<String>,
+    /// The caller's X-Ray trace (`X-Amzn-Trace-Id`, a message's `AWSTraceHeader`, an
+    /// event's stored header); `None`: the invocation starts a new trace.
+    pub trace: Option<nimbus_api::trace::TraceHeader>,
 }
 
 /// The result of an invocation that ran (successfully or not).
@@ -231,6 +234,7 @@ impl Platform {
             env = tracing::field::Empty,
             cold = tracing::field::Empty,
             outcome = tracing::field::Empty,
+            trace = tracing::field::Empty,
         );
         // The ARN as invoked: qualified when the caller qualified it.
         let invoked_arn = match &qualifier {
@@ -309,12 +313,17 @@ impl Platform {
                 log.push(logs::start_line(request_id, &function.version));
                 let timeout = Duration::from_secs(u64::from(function.config.timeout_s))
                     .saturating_sub(ready.init_in_invoke);
+                let trace = crate::traces::for_invocation(
+                    req.trace.as_ref(),
+                    &function.config.tracing_mode,
+                );
+                span.record("trace", tracing::field::display(&trace.root));
                 let started = Instant::now();
                 let result = env
                     .run(Invocation {
                         request_id: request_id.to_string(),
                         invoked_arn: invoked_arn.to_string(),
-                        trace_id: trace_id(),
+                        trace_id: trace.to_string(),
                         client_context: req.client_context.clone(),
                         payload: req.payload.clone(),
                         timeout,
@@ -727,15 +736,6 @@ fn fast_uuid() -> uuid::Uuid {
 pub(crate) fn new_stream_name(version: &str) -> String {
     let date = chrono::Utc::now().format("%Y/%m/%d");
     format!("{date}/[{version}]{}", fast_uuid().simple())
-}
-
-/// An X-Ray trace header for the event (`Root=1-<epoch hex>-<96-bit hex>;Parent=…;Sampled=0`).
-fn trace_id() -> String {
-    let now = chrono::Utc::now().timestamp();
-    let root: u128 = rand::random();
-    let parent: u64 = rand::random();
-    let root_hex = format!("{:024x}", root >> 32);
-    format!("Root=1-{now:08x}-{root_hex};Parent={parent:016x};Sampled=0")
 }
 
 fn rfc3339_now() -> String {

@@ -30,6 +30,7 @@ pub mod runtimes;
 pub(crate) mod scaling;
 pub mod schedules;
 pub mod stacks;
+pub mod traces;
 pub mod version_metrics;
 pub mod versions;
 

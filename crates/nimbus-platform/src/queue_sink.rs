@@ -19,6 +19,7 @@ impl QueueSink for LocalQueueSink {
         dedup_id: &str,
         body: String,
         attributes: Vec<QueueMessageAttribute>,
+        trace_header: Option<String>,
     ) -> Result<(), QueueSinkError> {
         let queues = &self.0;
         let Some(name) = queues.name_from_arn(queue_arn) else {
@@ -54,6 +55,7 @@ impl QueueSink for LocalQueueSink {
                     )
                 })
                 .collect(),
+            trace_header,
             ..SendEntry::default()
         };
         match queues.send_once(&name, dedup_id, entry).await {

@@ -21,6 +21,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use nimbus_api::trace::TraceHeader;
 use nimbus_gateway::response::{self, HttpResponse, InvokeFailure, Surface};
 use nimbus_gateway::{
     ApiKind, EVENT_BYTES_MAX, EventContext, HttpRequest, REQUEST_BODY_BYTES_MAX, Route, RouteRef,
@@ -106,11 +107,18 @@ async fn handle(State(s): State<GatewayState>, req: Request) -> Response {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| UNKNOWN_SOURCE_IP.to_string());
+    // API Gateway continues the caller's X-Amzn-Trace-Id or starts a trace, and the event's
+    // headers carry it.
+    let trace = TraceHeader::parse_lenient(header_str(&parts.headers, "x-amzn-trace-id"))
+        .unwrap_or_else(nimbus_platform::traces::new_trace);
+    let mut headers = request_headers(&parts.headers, &source_ip, port);
+    headers.retain(|(name, _)| name != "x-amzn-trace-id");
+    headers.push(("x-amzn-trace-id".into(), trace.to_string()));
     let http_request = HttpRequest {
         method,
         raw_path: path,
         raw_query: parts.uri.query().unwrap_or_default().to_string(),
-        headers: request_headers(&parts.headers, &source_ip, port),
+        headers,
         body: body.to_vec(),
         source_ip,
         time_epoch_ms: nimbus_platform::clock::now_ms(),
@@ -151,6 +159,7 @@ async fn handle(State(s): State<GatewayState>, req: Request) -> Response {
             log_tail: false,
             client_context: None,
             request_id: Some(request_id.clone()),
+            trace: Some(trace),
         })
         .await;
     let mut answer = match result {

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use nimbus_api::error::{ErrorBody, ErrorCode};
 use nimbus_api::invoke::{InvocationType, InvokeHeaders, LogType, prepare_invoke_payload};
+use nimbus_api::trace::TraceHeader;
 use nimbus_platform::invoke::InvokeRequest;
 use serde::Deserialize;
 
@@ -53,6 +54,8 @@ pub(crate) async fn invoke(
         }
     };
     let payload = Bytes::copy_from_slice(prepare_invoke_payload(&raw, parsed.invocation_type)?);
+    // The caller's trace; a missing or malformed header starts a new one (in the platform).
+    let trace = TraceHeader::parse_lenient(header(&headers, "x-amzn-trace-id"));
     match parsed.invocation_type {
         InvocationType::DryRun => {
             // Validates the function and the caller's request without running anything.
@@ -62,7 +65,7 @@ pub(crate) async fn invoke(
         InvocationType::Event => {
             // 202 only once the event is durably stored.
             let request_id = p
-                .invoke_async(&name, q.qualifier.as_deref(), payload)
+                .invoke_async(&name, q.qualifier.as_deref(), payload, trace)
                 .await?;
             let mut resp = StatusCode::ACCEPTED.into_response();
             if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -79,6 +82,7 @@ pub(crate) async fn invoke(
                     log_tail: parsed.log_type == LogType::Tail,
                     client_context: parsed.client_context,
                     request_id: None,
+                    trace,
                 })
                 .await?;
             let mut resp = (StatusCode::OK, result.payload).into_response();

@@ -112,6 +112,7 @@ pub(crate) async fn dispatch(p: AppState, headers: HeaderMap, body: Body) -> Res
     let api = Api {
         queues: p.queues(),
         base: base_url(&headers),
+        http_trace: http_trace(&headers),
     };
     let span = tracing::debug_span!("sqs", action = action.name());
     let _enter = span.enter();
@@ -129,6 +130,15 @@ pub(crate) async fn dispatch(p: AppState, headers: HeaderMap, body: Body) -> Res
 struct Api<'a> {
     queues: &'a Queues,
     base: String,
+    /// The request's `X-Amzn-Trace-Id`: the `AWSTraceHeader` of every message it sends that
+    /// does not carry its own (the system attribute wins, as SQS documents).
+    http_trace: Option<String>,
+}
+
+/// A well-formed `X-Amzn-Trace-Id` of the request, normalised; garbage is ignored.
+fn http_trace(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok());
+    nimbus_api::trace::TraceHeader::parse_lenient(value).map(|t| t.to_string())
 }
 
 fn batch_error(id: &str, e: &SqsError) -> sqs::BatchResultErrorEntry {
@@ -285,7 +295,11 @@ impl Api<'_> {
                 let req: sqs::SendMessageRequest = parse(bytes)?;
                 req.validate()?;
                 let name = self.queue_name(&req.queue_url)?;
-                let entry = send_entry(
+                let md5_system = req
+                    .message_system_attributes
+                    .as_ref()
+                    .and_then(sqs::md5_of_message_attributes);
+                let mut entry = send_entry(
                     req.message_body,
                     req.delay_seconds,
                     req.message_attributes,
@@ -293,6 +307,7 @@ impl Api<'_> {
                     req.message_group_id,
                     req.message_deduplication_id,
                 )?;
+                entry.trace_header = entry.trace_header.or_else(|| self.http_trace.clone());
                 let mut results = self.queues.send(&name, &[entry]).await?;
                 let sent = results.pop().ok_or_else(|| {
                     SqsError::new(SqsErrorCode::InternalError, "no result for the message")
@@ -301,7 +316,7 @@ impl Api<'_> {
                     message_id: sent.message_id,
                     md5_of_message_body: sent.md5_body,
                     md5_of_message_attributes: sent.md5_attributes,
-                    md5_of_message_system_attributes: None,
+                    md5_of_message_system_attributes: md5_system,
                     sequence_number: sent.sequence_number,
                 }))
             }
@@ -322,6 +337,10 @@ impl Api<'_> {
                         failed.push(batch_error(&e.id, &err));
                         continue;
                     }
+                    let md5_system = e
+                        .message_system_attributes
+                        .as_ref()
+                        .and_then(sqs::md5_of_message_attributes);
                     match send_entry(
                         e.message_body,
                         e.delay_seconds,
@@ -330,8 +349,10 @@ impl Api<'_> {
                         e.message_group_id,
                         e.message_deduplication_id,
                     ) {
-                        Ok(entry) => {
-                            ids.push(e.id);
+                        Ok(mut entry) => {
+                            entry.trace_header =
+                                entry.trace_header.or_else(|| self.http_trace.clone());
+                            ids.push((e.id, md5_system));
                             entries.push(entry);
                         }
                         Err(err) => failed.push(batch_error(&e.id, &err)),
@@ -339,14 +360,14 @@ impl Api<'_> {
                 }
                 let results = self.queues.send(&name, &entries).await?;
                 let mut successful = Vec::new();
-                for (id, result) in ids.into_iter().zip(results) {
+                for ((id, md5_system), result) in ids.into_iter().zip(results) {
                     match result {
                         Ok(sent) => successful.push(sqs::SendMessageBatchResultEntry {
                             id,
                             message_id: sent.message_id,
                             md5_of_message_body: sent.md5_body,
                             md5_of_message_attributes: sent.md5_attributes,
-                            md5_of_message_system_attributes: None,
+                            md5_of_message_system_attributes: md5_system,
                             sequence_number: sent.sequence_number,
                         }),
                         Err(err) => failed.push(batch_error(&id, &err)),

@@ -66,6 +66,8 @@ pub struct EventRow {
     pub delivered_json: Option<String>,
     /// When it reached a terminal state.
     pub completed_ms: Option<i64>,
+    /// The X-Ray trace header it was accepted with (set once; every attempt shares its Root).
+    pub trace_header: Option<String>,
 }
 
 /// `Put/UpdateFunctionEventInvokeConfig` of one function qualifier.

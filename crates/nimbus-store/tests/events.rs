@@ -38,6 +38,7 @@ fn event(id: &str, due_ms: i64) -> EventRow {
         record_json: None,
         delivered_json: None,
         completed_ms: None,
+        trace_header: None,
     }
 }
 

@@ -49,12 +49,14 @@ pub enum QueueSinkError {
 #[async_trait]
 pub trait QueueSink: Send + Sync {
     /// Sends `body` to the queue `queue_arn` unless a message with `dedup_id` was sent there.
+    /// `trace_header` becomes the message's `AWSTraceHeader` system attribute.
     async fn send_once(
         &self,
         queue_arn: &str,
         dedup_id: &str,
         body: String,
         attributes: Vec<QueueMessageAttribute>,
+        trace_header: Option<String>,
     ) -> Result<(), QueueSinkError>;
 }
 
@@ -245,7 +247,8 @@ impl Platform {
                 } else {
                     (row.record_json.clone().unwrap_or_default(), Vec::new())
                 };
-                sink.send_once(&d.arn, &dedup_id, body, attributes)
+                let trace = crate::traces::of_event(row).to_string();
+                sink.send_once(&d.arn, &dedup_id, body, attributes, Some(trace))
                     .await
                     .map_err(|e| match e {
                         QueueSinkError::Unavailable(m) => DeliveryError::Retry(m),
@@ -262,13 +265,14 @@ impl Platform {
                     )));
                 }
                 let payload = row.record_json.clone().unwrap_or_default().into_bytes();
-                let event = super::new_event_row(
+                let mut event = super::new_event_row(
                     &derived_id(&dedup_id),
                     &target.name,
                     target.qualifier.clone(),
                     payload,
                     crate::clock::now_ms(),
                 );
+                event.trace_header = Some(crate::traces::of_event(row).to_string());
                 self.enqueue_event(event)
                     .await
                     .map_err(|e| DeliveryError::Retry(e.to_string()))

@@ -140,11 +140,14 @@ pub struct AsyncEventView {
 
 impl Platform {
     /// Accepts an asynchronous invocation: durable when this returns `Ok` (the request id).
+    /// `trace`: the caller's X-Ray header; without one the event starts a new trace. It is
+    /// stored with the event, so every attempt and delivery continues it.
     pub async fn invoke_async(
         &self,
         function: &str,
         qualifier: Option<&str>,
         payload: Bytes,
+        trace: Option<nimbus_api::trace::TraceHeader>,
     ) -> Result<String, InvokeError> {
         let (resolved, qualifier) = self.resolve_target(function, qualifier, false).await?;
         let events = &self.async_events;
@@ -157,7 +160,8 @@ impl Platform {
         }
         let now = crate::clock::now_ms();
         let id = uuid::Uuid::new_v4().to_string();
-        let row = new_event_row(&id, &resolved.name, qualifier, payload.to_vec(), now);
+        let mut row = new_event_row(&id, &resolved.name, qualifier, payload.to_vec(), now);
+        row.trace_header = Some(trace.unwrap_or_else(crate::traces::new_trace).to_string());
         self.enqueue_event(row).await?;
         events.counters.accepted.fetch_add(1, Ordering::Relaxed);
         Ok(id)
@@ -321,6 +325,7 @@ pub(crate) fn new_event_row(
         record_json: None,
         delivered_json: None,
         completed_ms: None,
+        trace_header: None,
     }
 }
 

@@ -402,6 +402,7 @@ impl Platform {
             log_tail: false,
             client_context: None,
             request_id: None,
+            trace: None,
         };
         match self.invoke(req).await {
             Ok(resp) if resp.function_error => Err(format!(

@@ -10,7 +10,7 @@ macro_rules! event_columns {
     () => {
         "id, function_name, qualifier, payload, received_ms, state, attempts, system_retries, \
          next_attempt_ms, lease_until_ms, condition, error_type, error_message, status_code, \
-         deliveries_json, record_json, delivered_json, completed_ms"
+         deliveries_json, record_json, delivered_json, completed_ms, trace_header"
     };
 }
 
@@ -70,8 +70,8 @@ pub(super) async fn insert_event_in(
     const OP: &str = "insert_events";
     sqlx::query(
         "INSERT INTO async_events (id, function_name, qualifier, payload, received_ms, state, \
-         attempts, system_retries, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (id) DO NOTHING",
+         attempts, system_retries, next_attempt_ms, trace_header) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
     )
     .bind(&row.id)
     .bind(&row.function_name)
@@ -82,6 +82,7 @@ pub(super) async fn insert_event_in(
     .bind(row.attempts)
     .bind(row.system_retries)
     .bind(row.next_attempt_ms)
+    .bind(&row.trace_header)
     .execute(&mut **tx)
     .await
     .map_err(db.err(OP))?;

@@ -253,6 +253,7 @@ mod tests {
             record_json: None,
             delivered_json: None,
             completed_ms: None,
+            trace_header: None,
         }
     }
 
