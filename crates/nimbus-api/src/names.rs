@@ -346,6 +346,29 @@ pub fn function_arn(region: &str, account: &str, name: &str, qualifier: Option<&
     }
 }
 
+/// Characters of a function URL id (Lambda's length).
+pub const FUNCTION_URL_ID_CHARS: usize = 32;
+
+/// The id in a function URL (`<url-id>.lambda-url.…`): 32 characters of `[a-z0-9]` from the
+/// SHA-256 of account, region, function and qualifier (each NUL-terminated), so the same
+/// function and qualifier always get the same address. The platform serves it and the
+/// template reader resolves `!GetAtt FnUrl.FunctionUrl` to it; both call this.
+pub fn function_url_id(account: &str, region: &str, function: &str, qualifier: &str) -> String {
+    use sha2::{Digest, Sha256};
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut hasher = Sha256::new();
+    for part in [account, region, function, qualifier] {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(FUNCTION_URL_ID_CHARS)
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -666,27 +689,4 @@ mod tests {
             let _ = validate_alias_name(&s);
         }
     }
-}
-
-/// Characters of a function URL id (Lambda's length).
-pub const FUNCTION_URL_ID_CHARS: usize = 32;
-
-/// The id in a function URL (`<url-id>.lambda-url.…`): 32 characters of `[a-z0-9]` from the
-/// SHA-256 of account, region, function and qualifier (each NUL-terminated), so the same
-/// function and qualifier always get the same address. The platform serves it and the
-/// template reader resolves `!GetAtt FnUrl.FunctionUrl` to it; both call this.
-pub fn function_url_id(account: &str, region: &str, function: &str, qualifier: &str) -> String {
-    use sha2::{Digest, Sha256};
-    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut hasher = Sha256::new();
-    for part in [account, region, function, qualifier] {
-        hasher.update(part.as_bytes());
-        hasher.update([0u8]);
-    }
-    hasher
-        .finalize()
-        .iter()
-        .take(FUNCTION_URL_ID_CHARS)
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect()
 }
