@@ -38,6 +38,7 @@ mod function_urls;
 mod functions;
 mod logs;
 mod mappings;
+mod metering;
 mod queues;
 mod schedules;
 mod stacks;

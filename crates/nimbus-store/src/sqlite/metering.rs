@@ -1,0 +1,350 @@
+//! Metering in `nimbus.db`: appends are batched by the engine (one transaction per batch,
+//! so one fsync for many invocations); aggregates are sums over an indexed time window.
+
+use super::SqliteStore;
+use crate::StoreError;
+use crate::metering::{
+    METERING_LIST_LIMIT_MAX, METERING_PRUNE_BATCH_ROWS, MeteringQuery, MeteringRecord,
+    MeteringStore, MeteringTotalRow, ProvisionedTotalRow, ProvisionedUsageRow,
+};
+use async_trait::async_trait;
+
+/// The columns of a [`MeteringRecord`], in its field order (a macro: sqlx takes only static
+/// SQL text, which `concat!` builds).
+macro_rules! columns {
+    () => {
+        "request_id, function_name, version, trigger, cold, provisioned, architecture, init_ms, \
+         duration_ms, billed_ms, memory_mb, max_memory_used_mb, ephemeral_mb, outcome, \
+         error_type, started_ms"
+    };
+}
+
+#[async_trait]
+impl MeteringStore for SqliteStore {
+    async fn append_metering(&self, records: &[MeteringRecord]) -> Result<(), StoreError> {
+        const OP: &str = "append_metering";
+        if records.is_empty() {
+            return Ok(());
+        }
+        let db = &self.control;
+        let mut tx = db.begin_write(OP).await?;
+        for r in records {
+            sqlx::query(concat!(
+                "INSERT INTO metering (",
+                columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+            ))
+            .bind(&r.request_id)
+            .bind(&r.function_name)
+            .bind(&r.version)
+            .bind(&r.trigger)
+            .bind(r.cold)
+            .bind(r.provisioned)
+            .bind(&r.architecture)
+            .bind(r.init_ms)
+            .bind(r.duration_ms)
+            .bind(r.billed_ms)
+            .bind(r.memory_mb)
+            .bind(r.max_memory_used_mb)
+            .bind(r.ephemeral_mb)
+            .bind(&r.outcome)
+            .bind(&r.error_type)
+            .bind(r.started_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(db.err(OP))?;
+        }
+        tx.commit().await.map_err(db.err(OP))
+    }
+
+    async fn append_provisioned_usage(
+        &self,
+        rows: &[ProvisionedUsageRow],
+    ) -> Result<(), StoreError> {
+        const OP: &str = "append_provisioned_usage";
+        if rows.is_empty() {
+            return Ok(());
+        }
+        if let Some(bad) = rows.iter().find(|r| r.end_ms <= r.start_ms) {
+            return Err(StoreError::Invalid {
+                what: format!(
+                    "provisioned interval of {} ends ({}) before it starts ({})",
+                    bad.function_name, bad.end_ms, bad.start_ms
+                ),
+            });
+        }
+        let db = &self.control;
+        let mut tx = db.begin_write(OP).await?;
+        for r in rows {
+            sqlx::query(
+                "INSERT INTO provisioned_metering (function_name, qualifier, version, \
+                 architecture, memory_mb, concurrency, start_ms, end_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&r.function_name)
+            .bind(&r.qualifier)
+            .bind(&r.version)
+            .bind(&r.architecture)
+            .bind(r.memory_mb)
+            .bind(r.concurrency)
+            .bind(r.start_ms)
+            .bind(r.end_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(db.err(OP))?;
+        }
+        tx.commit().await.map_err(db.err(OP))
+    }
+
+    async fn metering_totals(
+        &self,
+        q: &MeteringQuery,
+    ) -> Result<Vec<MeteringTotalRow>, StoreError> {
+        let db = &self.control;
+        sqlx::query_as::<_, MeteringTotalRow>(
+            "SELECT function_name, version, architecture, provisioned, memory_mb, ephemeral_mb, \
+             COUNT(*) AS requests, SUM(billed_ms) AS billed_ms, SUM(cold) AS cold_starts, \
+             SUM(outcome != 'success') AS errors \
+             FROM metering \
+             WHERE started_ms >= $1 AND started_ms < $2 \
+             AND ($3 IS NULL OR function_name = $3) AND ($4 IS NULL OR version = $4) \
+             GROUP BY function_name, version, architecture, provisioned, memory_mb, ephemeral_mb \
+             ORDER BY function_name, version",
+        )
+        .bind(q.since_ms)
+        .bind(q.until_ms)
+        .bind(q.function.as_deref())
+        .bind(q.version.as_deref())
+        .fetch_all(db.reader())
+        .await
+        .map_err(db.err("metering_totals"))
+    }
+
+    async fn provisioned_totals(
+        &self,
+        q: &MeteringQuery,
+    ) -> Result<Vec<ProvisionedTotalRow>, StoreError> {
+        let db = &self.control;
+        sqlx::query_as::<_, ProvisionedTotalRow>(
+            "SELECT function_name, version, architecture, memory_mb, \
+             SUM(concurrency * (MIN(end_ms, $2) - MAX(start_ms, $1))) AS concurrency_ms \
+             FROM provisioned_metering \
+             WHERE end_ms > $1 AND start_ms < $2 \
+             AND ($3 IS NULL OR function_name = $3) AND ($4 IS NULL OR version = $4) \
+             GROUP BY function_name, version, architecture, memory_mb \
+             ORDER BY function_name, version",
+        )
+        .bind(q.since_ms)
+        .bind(q.until_ms)
+        .bind(q.function.as_deref())
+        .bind(q.version.as_deref())
+        .fetch_all(db.reader())
+        .await
+        .map_err(db.err("provisioned_totals"))
+    }
+
+    async fn list_metering(
+        &self,
+        function: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<MeteringRecord>, StoreError> {
+        let db = &self.control;
+        sqlx::query_as::<_, MeteringRecord>(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM metering WHERE ($1 IS NULL OR function_name = $1) ORDER BY seq DESC LIMIT $2"
+        ))
+        .bind(function)
+        .bind(i64::from(limit.min(METERING_LIST_LIMIT_MAX)))
+        .fetch_all(db.reader())
+        .await
+        .map_err(db.err("list_metering"))
+    }
+
+    async fn prune_metering(&self, before_ms: i64) -> Result<u64, StoreError> {
+        const OP: &str = "prune_metering";
+        let db = &self.control;
+        let statements = [
+            "DELETE FROM metering WHERE seq IN \
+             (SELECT seq FROM metering WHERE started_ms < $1 LIMIT $2)",
+            "DELETE FROM provisioned_metering WHERE seq IN \
+             (SELECT seq FROM provisioned_metering WHERE end_ms < $1 LIMIT $2)",
+        ];
+        let mut deleted = 0;
+        for sql in statements {
+            loop {
+                let mut tx = db.begin_write(OP).await?;
+                let done = sqlx::query(sql)
+                    .bind(before_ms)
+                    .bind(METERING_PRUNE_BATCH_ROWS)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db.err(OP))?;
+                tx.commit().await.map_err(db.err(OP))?;
+                deleted += done.rows_affected();
+                if done.rows_affected() < METERING_PRUNE_BATCH_ROWS as u64 {
+                    break;
+                }
+            }
+        }
+        Ok(deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, function: &str, started_ms: i64, billed_ms: i64) -> MeteringRecord {
+        MeteringRecord {
+            request_id: id.into(),
+            function_name: function.into(),
+            version: "$LATEST".into(),
+            trigger: "sync".into(),
+            cold: id.ends_with("-cold"),
+            provisioned: false,
+            architecture: "x86_64".into(),
+            init_ms: id.ends_with("-cold").then_some(120.5),
+            duration_ms: billed_ms as f64 - 0.25,
+            billed_ms,
+            memory_mb: 128,
+            max_memory_used_mb: 40,
+            ephemeral_mb: 512,
+            outcome: if id.starts_with("err") {
+                "function_error"
+            } else {
+                "success"
+            }
+            .into(),
+            error_type: None,
+            started_ms,
+        }
+    }
+
+    fn window(since_ms: i64, until_ms: i64) -> MeteringQuery {
+        MeteringQuery {
+            since_ms,
+            until_ms,
+            ..MeteringQuery::default()
+        }
+    }
+
+    async fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).await.expect("open");
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn appends_round_trip_exactly_newest_first() {
+        let (_dir, s) = store().await;
+        let batch = vec![
+            record("a-cold", "f", 1_000, 160),
+            record("b", "f", 2_000, 4),
+            record("c", "g", 3_000, 7),
+        ];
+        s.append_metering(&batch).await.expect("append");
+        let all = s.list_metering(None, 10).await.expect("list");
+        let mut expected = batch.clone();
+        expected.reverse();
+        assert_eq!(all, expected);
+        let f = s.list_metering(Some("f"), 1).await.expect("list f");
+        assert_eq!(f, vec![batch[1].clone()]);
+    }
+
+    #[tokio::test]
+    async fn totals_group_by_what_prices_differ_by_within_the_window() {
+        let (_dir, s) = store().await;
+        let mut arm = record("d", "f", 2_500, 10);
+        arm.architecture = "arm64".into();
+        s.append_metering(&[
+            record("a-cold", "f", 1_000, 160),
+            record("err-b", "f", 2_000, 4),
+            arm,
+            record("c", "g", 3_000, 7),
+            record("late", "f", 9_000, 1_000),
+        ])
+        .await
+        .expect("append");
+        let rows = s
+            .metering_totals(&window(1_000, 9_000))
+            .await
+            .expect("totals");
+        let f_x86 = rows
+            .iter()
+            .find(|r| r.function_name == "f" && r.architecture == "x86_64")
+            .expect("f x86");
+        assert_eq!(
+            (
+                f_x86.requests,
+                f_x86.billed_ms,
+                f_x86.cold_starts,
+                f_x86.errors
+            ),
+            (2, 164, 1, 1)
+        );
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        let mut q = window(0, i64::MAX);
+        q.function = Some("g".into());
+        let g = s.metering_totals(&q).await.expect("g");
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].billed_ms, 7);
+        q.version = Some("1".into());
+        assert!(s.metering_totals(&q).await.expect("g v1").is_empty());
+    }
+
+    #[tokio::test]
+    async fn provisioned_intervals_are_cut_to_the_window() {
+        let (_dir, s) = store().await;
+        let row = |start_ms, end_ms| ProvisionedUsageRow {
+            function_name: "f".into(),
+            qualifier: "live".into(),
+            version: "1".into(),
+            architecture: "x86_64".into(),
+            memory_mb: 256,
+            concurrency: 2,
+            start_ms,
+            end_ms,
+        };
+        s.append_provisioned_usage(&[row(0, 60_000), row(60_000, 120_000)])
+            .await
+            .expect("append");
+        let rows = s
+            .provisioned_totals(&window(30_000, 90_000))
+            .await
+            .expect("totals");
+        assert_eq!(rows.len(), 1);
+        // 2 × (30 s + 30 s).
+        assert_eq!(rows[0].concurrency_ms, 2 * 60_000);
+        let e = s
+            .append_provisioned_usage(&[row(5, 5)])
+            .await
+            .expect_err("empty interval");
+        assert!(matches!(e, StoreError::Invalid { .. }), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn pruning_removes_only_what_is_older_than_the_retention() {
+        let (_dir, s) = store().await;
+        s.append_metering(&[record("old", "f", 1_000, 1), record("new", "f", 5_000, 1)])
+            .await
+            .expect("append");
+        s.append_provisioned_usage(&[ProvisionedUsageRow {
+            function_name: "f".into(),
+            qualifier: "1".into(),
+            version: "1".into(),
+            architecture: "x86_64".into(),
+            memory_mb: 128,
+            concurrency: 1,
+            start_ms: 0,
+            end_ms: 2_000,
+        }])
+        .await
+        .expect("append pc");
+        assert_eq!(s.prune_metering(3_000).await.expect("prune"), 2);
+        let left = s.list_metering(None, 10).await.expect("list");
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].request_id, "new");
+        assert_eq!(s.prune_metering(3_000).await.expect("again"), 0);
+    }
+}
