@@ -56,6 +56,8 @@ pub struct PlatformConfig {
     /// Wall time for schedule slots and traffic-shifting steps (`ManualClock` in tests and
     /// under `nimbus serve --manual-clock`).
     pub clock: crate::clock::SharedClock,
+    /// Billing rules (is Init billed) and how long metering records are kept.
+    pub metering: crate::metering::MeteringConfig,
 }
 
 impl PlatformConfig {
@@ -79,6 +81,7 @@ impl PlatformConfig {
             async_payload_bytes: nimbus_api::limits::ASYNC_PAYLOAD_BYTES_MAX_LEGACY,
             async_time_scale: 1.0,
             clock: std::sync::Arc::new(crate::clock::SystemClock),
+            metering: crate::metering::MeteringConfig::default(),
         }
     }
 

@@ -657,6 +657,7 @@ async fn process_batch(p: &Arc<Platform>, m: &Mapping, batch: Vec<Received>) -> 
         log_tail: false,
         client_context: None,
         request_id: None,
+        trigger: crate::metering::Trigger::Queue,
         // As Lambda: the invocation continues the trace of the batch's first message.
         trace: taken.first().and_then(|msg| {
             TraceHeader::parse_lenient(msg.attributes.get("AWSTraceHeader").map(String::as_str))

@@ -34,6 +34,8 @@ pub struct InvokeRequest {
     /// The request id to use (an asynchronous event keeps its id across attempts); `None`:
     /// a new one.
     pub request_id: Option<String>,
+    /// What made the invocation happen (metering).
+    pub trigger: crate::metering::Trigger,
     /// The caller's X-Ray trace (`X-Amzn-Trace-Id`, a message's `AWSTraceHeader`, an
     /// event's stored header); `None`: the invocation starts a new trace.
     pub trace: Option<nimbus_api::trace::TraceHeader>,
@@ -270,6 +272,7 @@ impl Platform {
         for env in dead {
             self.retire(env);
         }
+        let cold = warm.is_none();
         let acquired = match warm {
             Some(env) => {
                 self.stats.warm_starts.fetch_add(1, Ordering::Relaxed);
@@ -363,7 +366,7 @@ impl Platform {
             log.push(line.clone());
         }
         log.push(logs::end_line(request_id));
-        let billed = logs::billed_ms(duration_ms + init_ms.unwrap_or(0.0));
+        let billed = crate::metering::billed_ms(duration_ms, init_ms, self.init_billed(function));
         log.push(
             Report {
                 request_id,
@@ -376,6 +379,19 @@ impl Platform {
             }
             .line(),
         );
+        self.meter(crate::metering::Attempt {
+            request_id,
+            function,
+            trigger: req.trigger,
+            cold,
+            provisioned: env.as_ref().is_some_and(|e| e.is_provisioned()),
+            init_ms,
+            duration_ms,
+            billed_ms: billed,
+            max_memory_used_mb: max_mem,
+            status: outcome.status.as_ref(),
+            function_error: outcome.function_error,
+        });
         span.record(
             "outcome",
             match (&outcome.status, outcome.function_error) {

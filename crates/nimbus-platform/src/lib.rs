@@ -19,6 +19,7 @@ pub mod invoke;
 pub mod limits;
 pub mod logs;
 pub mod logs_api;
+pub mod metering;
 pub mod model;
 pub mod package;
 pub mod platform;

@@ -119,6 +119,8 @@ pub struct Stores {
     pub stacks: Arc<dyn nimbus_store::StackStore>,
     /// Traffic-shifting deployments.
     pub deployments: Arc<dyn nimbus_store::DeploymentStore>,
+    /// Invocation records and provisioned-concurrency intervals (metering).
+    pub metering: Arc<dyn nimbus_store::MeteringStore>,
 }
 
 impl Stores {
@@ -132,6 +134,7 @@ impl Stores {
             mappings: store.clone(),
             schedules: store.clone(),
             stacks: store.clone(),
+            metering: store.clone(),
             deployments: store,
         }
     }
@@ -187,6 +190,8 @@ pub struct Platform {
     pub(crate) stacks: crate::stacks::StacksState,
     /// Per-version invocation metrics (deployment health checks read them).
     pub(crate) version_metrics: crate::version_metrics::VersionMetrics,
+    /// Invocation records (queued, batched), provisioned-concurrency sampling, billing rules.
+    pub(crate) metering: crate::metering::Metering,
     /// Traffic-shifting deployments.
     pub(crate) deployments: crate::deployments::DeploymentsState,
     /// Woken (all waiters) when the wall clock was moved by hand ([`Platform::clock_advanced`]).
@@ -212,6 +217,7 @@ impl Platform {
             schedules: schedule_store,
             stacks,
             deployments,
+            metering,
         } = stores;
         let code_dir = config.code_dir();
         let code = tokio::task::spawn_blocking(move || -> anyhow::Result<CodeStore> {
@@ -244,6 +250,11 @@ impl Platform {
             config.account_id.clone(),
         );
         let version_metrics = crate::version_metrics::VersionMetrics::new(config.clock.clone());
+        let metering = crate::metering::Metering::start(
+            metering,
+            config.metering.clone(),
+            config.clock.now_ms(),
+        );
         let platform = Arc::new(Self {
             admission: Admission::with_unreserved_minimum(
                 config.account_concurrency,
@@ -276,6 +287,7 @@ impl Platform {
             schedules,
             stacks: crate::stacks::StacksState::new(stacks),
             version_metrics,
+            metering,
             deployments: crate::deployments::DeploymentsState::new(deployments),
             clock_tick: Arc::new(tokio::sync::Notify::new()),
             background: Mutex::new(Vec::new()),
@@ -298,6 +310,7 @@ impl Platform {
         platform.load_stacks().await?;
         let scheduler = platform.start_scheduler();
         let deployments_engine = platform.start_deployments_engine();
+        let metering_janitor = platform.start_metering_janitor();
         if let Ok(mut bg) = platform.background.lock() {
             bg.push(reaper);
             bg.push(reconciler);
@@ -305,6 +318,7 @@ impl Platform {
             bg.extend(async_tasks);
             bg.push(scheduler);
             bg.push(deployments_engine);
+            bg.push(metering_janitor);
         }
         Ok(platform)
     }
@@ -396,6 +410,7 @@ impl Platform {
         self.sandboxes.shutdown();
         // Everything logged so far is stored before we stop the writer.
         self.logs.flush().await;
+        self.stop_metering().await;
         let writer = self.log_writer.lock().ok().and_then(|mut w| w.take());
         if let Some(writer) = writer {
             writer.abort();

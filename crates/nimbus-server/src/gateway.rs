@@ -159,6 +159,7 @@ async fn handle(State(s): State<GatewayState>, req: Request) -> Response {
             log_tail: false,
             client_context: None,
             request_id: Some(request_id.clone()),
+            trigger: nimbus_platform::metering::Trigger::Gateway,
             trace: Some(trace),
         })
         .await;

@@ -82,6 +82,7 @@ pub(crate) async fn invoke(
                     log_tail: parsed.log_type == LogType::Tail,
                     client_context: parsed.client_context,
                     request_id: None,
+                    trigger: nimbus_platform::metering::Trigger::Sync,
                     trace,
                 })
                 .await?;

@@ -10,6 +10,7 @@ mod async_invoke;
 mod console;
 pub mod body;
 mod control;
+mod cost;
 mod deployments;
 pub mod error;
 mod event_sources;
@@ -123,6 +124,8 @@ pub fn router(platform: Arc<Platform>) -> Router {
             get(function_urls::list),
         )
         .route("/nimbus/v1/stats", get(versions::stats))
+        .route("/nimbus/v1/cost", get(cost::cost))
+        .route("/nimbus/v1/metering", get(cost::metering))
         .route("/nimbus/v1/async-events", get(async_invoke::event_counts))
         .route("/nimbus/v1/async-events/{id}", get(async_invoke::event))
         .route(

@@ -4,6 +4,7 @@
 
 mod cli;
 mod client;
+mod cost_cmd;
 mod deploy;
 mod deployments_cmd;
 mod dev;
@@ -38,6 +39,9 @@ enum Command {
     Dev(dev::DevArgs),
     /// Traffic-shifting deployments: list, show (--watch), stop.
     Deployments(deployments_cmd::DeploymentsArgs),
+    /// What the metered invocations cost (per function, projected to a month), or what a
+    /// hypothetical workload would (`cost model`).
+    Cost(cost_cmd::CostArgs),
     #[command(flatten)]
     Client(cli::ClientCommand),
 }
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Stack(command) => cli::block_on(deploy::stack(command)),
         Command::Dev(args) => dev::run(args),
         Command::Deployments(args) => deployments_cmd::run(args),
+        Command::Cost(args) => cost_cmd::run(args),
         Command::Client(command) => cli::run_client(command),
     };
     match result {

@@ -20,6 +20,7 @@
 //! async_payload_bytes = 262144  # Event payload limit (Lambda: 262144 classic, up to 1048576)
 //! async_time_scale = 1.0    # multiplies async retry delays and event ages (tests: 0.01)
 //! routing_seed = 42        # optional: reproducible weighted-alias splits
+//! bill_init = true         # metering: bill Init of managed runtimes (Lambda since 2025-08)
 //!
 //! [runtimes]
 //! "python3.12" = "/usr/bin/python3.12"
@@ -110,6 +111,10 @@ pub struct ServeArgs {
     /// start until moved with `POST /nimbus/v1/clock {"AdvanceMs": n}`.
     #[arg(long)]
     pub manual_clock: bool,
+    /// Bill Init in REPORT and metering (Lambda since 2025-08-01; `false`: the earlier rule,
+    /// Init billed for custom runtimes only).
+    #[arg(long, env = "NIMBUS_BILL_INIT")]
+    pub bill_init: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -131,6 +136,7 @@ struct FileSettings {
     async_time_scale: Option<f64>,
     routing_seed: Option<u64>,
     gateway_listen: Option<String>,
+    bill_init: Option<bool>,
     #[serde(default)]
     runtimes: BTreeMap<String, PathBuf>,
 }
@@ -224,6 +230,9 @@ impl Settings {
             platform.scaling_per_window = n;
         }
         platform.routing_seed = args.routing_seed.or(file.routing_seed);
+        if let Some(on) = args.bill_init.or(file.bill_init) {
+            platform.metering.bill_init = on;
+        }
         if let Some(n) = args.async_payload_bytes.or(file.async_payload_bytes) {
             let (min, max) = (
                 nimbus_api::limits::ASYNC_PAYLOAD_BYTES_MAX_LEGACY,
@@ -349,6 +358,7 @@ mod tests {
             routing_seed: None,
             gateway_listen: None,
             manual_clock: false,
+            bill_init: None,
         }
     }
 
@@ -424,6 +434,16 @@ mod tests {
         let mut a = args();
         a.gateway_listen = Some("nowhere".into());
         assert!(Settings::resolve(a).is_err());
+    }
+
+    #[test]
+    fn init_is_billed_unless_turned_off() {
+        let s = Settings::resolve(args()).expect("resolve");
+        assert!(s.platform.metering.bill_init);
+        let mut a = args();
+        a.bill_init = Some(false);
+        let s = Settings::resolve(a).expect("resolve");
+        assert!(!s.platform.metering.bill_init);
     }
 
     #[test]

@@ -165,6 +165,7 @@ impl Platform {
                 log_tail: false,
                 client_context: None,
                 request_id: Some(row.id.clone()),
+                trigger: crate::metering::Trigger::Async,
                 trace: Some(crate::traces::of_event(&row)),
             })
             .await;

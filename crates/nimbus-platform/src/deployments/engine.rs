@@ -402,6 +402,7 @@ impl Platform {
             log_tail: false,
             client_context: None,
             request_id: None,
+            trigger: crate::metering::Trigger::DeploymentHook,
             trace: None,
         };
         match self.invoke(req).await {

@@ -1,0 +1,79 @@
+//! Metering and cost (`/nimbus/v1/cost`, `/nimbus/v1/metering`): parse the query, ask the
+//! engine, render JSON. Times accept what `nimbus cost --since` does (`24h`, RFC 3339, ms).
+
+use crate::AppState;
+use crate::control::json;
+use crate::error::ApiError;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use nimbus_api::error::{ErrorBody, ErrorCode};
+use nimbus_platform::metering::nimbus_cost::parse::{ParseError, parse_on_off, parse_since};
+use nimbus_platform::metering::{CostError, METERING_LIST_DEFAULT};
+use serde::Deserialize;
+
+/// The window a cost report covers when `since` is not given.
+const COST_SINCE_DEFAULT: &str = "24h";
+
+/// `GET /nimbus/v1/cost?function=&since=&until=&free_tier=on|off`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CostQuery {
+    function: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    free_tier: Option<String>,
+}
+
+/// `GET /nimbus/v1/metering?function=&limit=`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct MeteringQuery {
+    function: Option<String>,
+    limit: Option<u32>,
+}
+
+pub(crate) async fn cost(
+    State(p): State<AppState>,
+    Query(q): Query<CostQuery>,
+) -> Result<Response, ApiError> {
+    let now_ms = p.config().clock.now_ms();
+    let since_ms =
+        parse_since(q.since.as_deref().unwrap_or(COST_SINCE_DEFAULT), now_ms).map_err(invalid)?;
+    // Exclusive: a record that started this millisecond is in.
+    let until_ms = match q.until.as_deref() {
+        Some(u) => parse_since(u, now_ms).map_err(invalid)?,
+        None => now_ms.saturating_add(1),
+    };
+    let free_tier = match q.free_tier.as_deref() {
+        Some(f) => parse_on_off(f).map_err(invalid)?,
+        None => false,
+    };
+    let function = q.function.as_deref().filter(|f| !f.is_empty());
+    let report = p
+        .cost_report(function, since_ms, until_ms, free_tier)
+        .await
+        .map_err(cost_error)?;
+    Ok(json(StatusCode::OK, &report))
+}
+
+pub(crate) async fn metering(
+    State(p): State<AppState>,
+    Query(q): Query<MeteringQuery>,
+) -> Result<Response, ApiError> {
+    let function = q.function.as_deref().filter(|f| !f.is_empty());
+    let listing = p
+        .metering_records(function, q.limit.unwrap_or(METERING_LIST_DEFAULT))
+        .await
+        .map_err(cost_error)?;
+    Ok(json(StatusCode::OK, &listing))
+}
+
+fn invalid(e: ParseError) -> ApiError {
+    ApiError::new(ErrorCode::InvalidParameterValue, e.to_string())
+}
+
+fn cost_error(e: CostError) -> ApiError {
+    match e {
+        CostError::InvalidParameter(m) => ApiError::new(ErrorCode::InvalidParameterValue, m),
+        CostError::Store(e) => ApiError(ErrorBody::service(e.to_string())),
+    }
+}
