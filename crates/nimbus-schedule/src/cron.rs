@@ -12,7 +12,9 @@
 //!
 //! Then it hands croner `"0 " + fields` (a seconds field of 0: AWS has minute precision, so
 //! no cron can fire more than once a minute) with seconds and year required, Quartz weekday
-//! numbering (1 = SUN … 7 = SAT) and `0/15` style steps.
+//! numbering (1 = SUN … 7 = SAT) and `0/15` style steps. Two spellings are translated on
+//! the way, where croner reads AWS differently: a bare `L` in day-of-week (Saturday) and
+//! year steps (counted from 1970, ending at 2199).
 //!
 //! Daylight saving time follows EventBridge Scheduler: a wall time the spring change skips
 //! does not run (croner would move it to the first valid time after the gap), and a wall
@@ -116,7 +118,12 @@ impl AwsCron {
             ));
         }
         check_years(fields[5]).map_err(&invalid)?;
-        let pattern = format!("0 {}", fields.join(" "));
+        let dow = last_day_of_week(dow);
+        let years = years_within_range(fields[5]);
+        let pattern = format!(
+            "0 {} {} {} {} {dow} {years}",
+            fields[0], fields[1], fields[2], fields[3]
+        );
         let cron = CronParser::builder()
             .seconds(Seconds::Required)
             .year(Year::Required)
@@ -210,6 +217,33 @@ fn check_field(field: &str, rule: &FieldRule) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `L` alone in day-of-week is AWS's "last day of the week": Saturday, Quartz's `7`. Croner
+/// reads a bare `L` there as a "last" modifier of no weekday, which never matches, so it is
+/// handed `7` instead (`5L`, the last Thursday of the month, is left alone).
+fn last_day_of_week(dow: &str) -> String {
+    dow.split(',')
+        .map(|part| if part == "L" { "7" } else { part })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Year steps stay within AWS's years: `*/n` counts from 1970 (every other year is 1970,
+/// 1972, …) and `a/n` stops at 2199. Croner's year field runs from year 1 to 5000, so it is
+/// handed `1970-2199/n` and `a-2199/n`.
+fn years_within_range(field: &str) -> String {
+    field
+        .split(',')
+        .map(|part| match part.split_once('/') {
+            Some(("*", step)) => format!("{YEAR_MIN}-{YEAR_MAX}/{step}"),
+            Some((start, step)) if !start.contains('-') => {
+                format!("{start}-{YEAR_MAX}/{step}")
+            }
+            _ => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Every year named in the year field lies within [`YEAR_MIN`]–[`YEAR_MAX`].
