@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span, Tag};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span, Tag};
 
 use crate::ast::{Entry, Map, Node, Scalar, ScalarKind, Value};
 use crate::diag::{ErrorKind, Fail, Pos, Res};
@@ -45,8 +45,7 @@ pub(crate) fn parse(text: &str) -> Res<Node> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut builder = Builder::default();
     for item in Parser::new_from_str(text) {
-        let (event, span) = item
-            .map_err(|e| Fail::new(pos_of(*e.marker()), ErrorKind::Syntax(e.info().to_string())))?;
+        let (event, span) = item.map_err(|e| syntax_error(text, &e))?;
         builder.event(event, span)?;
     }
     builder
@@ -56,6 +55,34 @@ pub(crate) fn parse(text: &str) -> Res<Node> {
 
 fn pos_of(marker: Marker) -> Pos {
     Pos::new(marker.line(), marker.col() + 1)
+}
+
+/// A scanner error at its place. saphyr-parser 0.3.4 advances the column over a `%`
+/// directive's name and parameters by their bytes, not characters, so an error later on
+/// such a line can point past its end: the column is kept within the line.
+fn syntax_error(text: &str, e: &ScanError) -> Fail {
+    let mut pos = pos_of(*e.marker());
+    if let Some(chars) = line_chars(text, pos.line) {
+        pos.column = pos.column.min(chars + 1);
+    }
+    Fail::new(pos, ErrorKind::Syntax(e.info().to_string()))
+}
+
+/// The characters of 1-based line `line`, lines ending as YAML ends them (`\r\n`, `\r`,
+/// `\n`).
+fn line_chars(text: &str, line: usize) -> Option<usize> {
+    let mut rest = text;
+    for _ in 1..line {
+        let end = rest.find(['\r', '\n'])?;
+        let after = if rest[end..].starts_with("\r\n") {
+            end + 2
+        } else {
+            end + 1
+        };
+        rest = &rest[after..];
+    }
+    let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+    Some(rest[..end].chars().count())
 }
 
 /// A collection being read.
