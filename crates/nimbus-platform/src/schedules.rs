@@ -229,4 +229,6 @@ impl engine::FireHooks for AsyncEvents {
 }
 
 #[cfg(test)]
+mod simulation;
+#[cfg(test)]
 mod tests;
