@@ -93,6 +93,10 @@ pub struct Loaded {
     pub code: BTreeMap<String, CodeSource>,
     /// Warnings and notes, in the order found.
     pub diagnostics: Vec<Diagnostic>,
+    /// Where each resource that exists (its `Condition` holds) is defined: (line, column)
+    /// of its logical id, 1-based, by logical id; lets checks of the spec point at the
+    /// template.
+    pub positions: BTreeMap<String, (usize, usize)>,
 }
 
 impl Loaded {
@@ -145,10 +149,11 @@ pub fn load_str(text: &str, file: &Path, ctx: &Context) -> Result<Loaded, Templa
     let mut diags = diag::Diags::default();
     let result = yaml::parse(text).and_then(|root| template::build(root, ctx, &base, &mut diags));
     match result {
-        Ok((spec, code)) => Ok(Loaded {
+        Ok((spec, code, positions)) => Ok(Loaded {
             spec,
             code,
             diagnostics: diags.into_diagnostics(file),
+            positions,
         }),
         Err(fail) => Err(fail.into_error(file)),
     }

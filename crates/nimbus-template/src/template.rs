@@ -55,13 +55,16 @@ const HTTP_API: &str = "AWS::Serverless::HttpApi";
 const IAM_ROLE: &str = "AWS::IAM::Role";
 const IAM_POLICY: &str = "AWS::IAM::Policy";
 
+/// What [`build`] makes: the spec, each function's code, and each existing resource's
+/// (line, column) by logical id.
+pub(crate) type Built = (
+    StackSpec,
+    BTreeMap<String, CodeSource>,
+    BTreeMap<String, (usize, usize)>,
+);
+
 /// Resolves a parsed template.
-pub(crate) fn build(
-    root: Node,
-    ctx: &Context,
-    base: &Path,
-    diags: &mut Diags,
-) -> Res<(StackSpec, BTreeMap<String, CodeSource>)> {
+pub(crate) fn build(root: Node, ctx: &Context, base: &Path, diags: &mut Diags) -> Res<Built> {
     let root_pos = root.pos;
     let top = root.into_map("a template")?;
     check_sections(&top, diags)?;
@@ -152,7 +155,12 @@ pub(crate) fn build(
         .sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     spec.queues.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     spec.alarms.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
-    Ok((spec, code))
+    let positions = raws
+        .iter()
+        .filter(|r| r.enabled)
+        .map(|r| (r.id.clone(), (r.id_pos.line, r.id_pos.column)))
+        .collect();
+    Ok((spec, code, positions))
 }
 
 fn check_sections(top: &Map, diags: &mut Diags) -> Res<()> {

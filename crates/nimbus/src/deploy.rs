@@ -288,7 +288,10 @@ pub fn print_result(result: &DeployResult, loaded: Option<&Loaded>, output: Outp
         let diagnostics: Vec<String> = loaded
             .map(|l| l.diagnostics.iter().map(|d| d.to_string()).collect())
             .unwrap_or_default();
-        let v = json!({ "Result": result, "Diagnostics": diagnostics });
+        let mut v = json!({ "Result": result, "Diagnostics": diagnostics });
+        if let Some(l) = loaded {
+            v["Lint"] = json!(crate::lint_cmd::lint_loaded(l));
+        }
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return;
     }
@@ -385,6 +388,9 @@ pub async fn deploy(a: DeployArgs) -> anyhow::Result<ExitCode> {
         &info,
         &a.endpoint.endpoint,
     )?;
+    if let Output::Table = a.output {
+        crate::lint_cmd::print_for_deploy(&crate::lint_cmd::lint_loaded(&loaded));
+    }
     package_and_upload(&client, &mut loaded).await?;
     let result = apply(&client, &loaded.spec).await?;
     print_result(&result, Some(&loaded), a.output);

@@ -8,6 +8,7 @@ mod cost_cmd;
 mod deploy;
 mod deployments_cmd;
 mod dev;
+mod lint_cmd;
 mod serve;
 mod settings;
 mod zipdir;
@@ -39,6 +40,8 @@ enum Command {
     Dev(dev::DevArgs),
     /// Traffic-shifting deployments: list, show (--watch), stop.
     Deployments(deployments_cmd::DeploymentsArgs),
+    /// Production-readiness checks of a template, or of the deployed stacks.
+    Lint(lint_cmd::LintArgs),
     /// What the metered invocations cost (per function, projected to a month), or what a
     /// hypothetical workload would (`cost model`).
     Cost(cost_cmd::CostArgs),
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Stack(command) => cli::block_on(deploy::stack(command)),
         Command::Dev(args) => dev::run(args),
         Command::Deployments(args) => deployments_cmd::run(args),
+        Command::Lint(args) => cli::block_on(lint_cmd::run(args)),
         Command::Cost(args) => cost_cmd::run(args),
         Command::Client(command) => cli::run_client(command),
     };
