@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod bill;
+pub mod crossover;
 mod model;
 mod money;
 pub mod parse;
