@@ -297,8 +297,6 @@ impl Platform {
     pub(crate) fn count_throttle(&self, function: &FunctionVersion) {
         self.version_metrics
             .record_throttle(&function.name, &function.version);
-        self.metrics
-            .record_throttle(&function.name, &function.version);
     }
 }
 
