@@ -7,8 +7,8 @@
 #![forbid(unsafe_code)]
 
 mod async_invoke;
-mod console;
 pub mod body;
+mod console;
 mod control;
 mod cost;
 mod deployments;
