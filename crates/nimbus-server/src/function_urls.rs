@@ -5,19 +5,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use nimbus_platform::function_urls::FunctionUrlConfigRequest;
-use serde::Deserialize;
 
 use crate::AppState;
-use crate::control::{CONFIG_BODY_BYTES_MAX, QualifierQuery, json, json_body, no_content};
+use crate::control::{
+    CONFIG_BODY_BYTES_MAX, ListQuery, QualifierQuery, json, json_body, no_content,
+};
 use crate::error::ApiError;
-
-/// ListFunctionUrlConfigs query parameters.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct UrlListQuery {
-    marker: Option<String>,
-    max_items: Option<String>,
-}
 
 pub(crate) async fn create(
     State(p): State<AppState>,
@@ -83,7 +76,7 @@ pub(crate) async fn delete(
 pub(crate) async fn list(
     State(p): State<AppState>,
     Path(name): Path<String>,
-    Query(q): Query<UrlListQuery>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     let page = p
         .list_function_url_configs(&name, q.marker.as_deref(), q.max_items.as_deref())

@@ -76,11 +76,14 @@ impl Platform {
 
     /// Serves the stack's routes (replacing its previous ones).
     pub(crate) fn install_routes(&self, spec: &StackSpec) -> Result<(), ControlError> {
-        let routes = self.stack_routes(spec)?;
+        self.install(&spec.name, self.stack_routes(spec)?)
+    }
+
+    fn install(&self, owner: &str, routes: Vec<Route>) -> Result<(), ControlError> {
         self.routes
             .write()
             .map_err(|_| ControlError::service("route table", "lock poisoned"))?
-            .replace_owner(&spec.name, routes)
+            .replace_owner(owner, routes)
             .map_err(|e| super::conflict_error(e.to_string()))
     }
 
@@ -97,12 +100,12 @@ impl Platform {
             .filter(|r| r.owner == spec.name)
             .map(|r| (r.route_key.clone(), target_label(&r.target)))
             .collect();
-        self.install_routes(spec)?;
-        let after: BTreeMap<String, String> = self
-            .stack_routes(spec)?
+        let routes = self.stack_routes(spec)?;
+        let after: BTreeMap<String, String> = routes
             .iter()
             .map(|r| (r.route_key.clone(), target_label(&r.target)))
             .collect();
+        self.install(&spec.name, routes)?;
         let mut out = Vec::new();
         for (key, target) in &after {
             let action = match before.get(key) {
