@@ -403,6 +403,13 @@ impl Platform {
         );
         self.logs.emit(&group, &stream, log.take_unemitted());
         self.count_invocation(function, outcome.function_error, duration_ms);
+        self.record_metrics(
+            function,
+            outcome.function_error,
+            duration_ms,
+            init_ms,
+            env.as_deref(),
+        );
         if let Some(env) = env {
             let current = self.is_current(function);
             if let Some(env) = self.pool.release(env, current) {

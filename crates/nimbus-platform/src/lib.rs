@@ -20,6 +20,7 @@ pub mod limits;
 pub mod logs;
 pub mod logs_api;
 pub mod metering;
+pub mod metrics;
 pub mod model;
 pub mod package;
 pub mod platform;

@@ -192,6 +192,8 @@ pub struct Platform {
     pub(crate) version_metrics: crate::version_metrics::VersionMetrics,
     /// Invocation records (queued, batched), provisioned-concurrency sampling, billing rules.
     pub(crate) metering: crate::metering::Metering,
+    /// Prometheus series and duration sketches (`GET /metrics`, `nimbus metrics`).
+    pub(crate) metrics: crate::metrics::Metrics,
     /// Traffic-shifting deployments.
     pub(crate) deployments: crate::deployments::DeploymentsState,
     /// Woken (all waiters) when the wall clock was moved by hand ([`Platform::clock_advanced`]).
@@ -255,6 +257,7 @@ impl Platform {
             config.metering.clone(),
             config.clock.now_ms(),
         );
+        let metrics = crate::metrics::Metrics::new(config.clock.clone());
         let platform = Arc::new(Self {
             admission: Admission::with_unreserved_minimum(
                 config.account_concurrency,
@@ -288,6 +291,7 @@ impl Platform {
             stacks: crate::stacks::StacksState::new(stacks),
             version_metrics,
             metering,
+            metrics,
             deployments: crate::deployments::DeploymentsState::new(deployments),
             clock_tick: Arc::new(tokio::sync::Notify::new()),
             background: Mutex::new(Vec::new()),

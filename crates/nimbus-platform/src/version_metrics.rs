@@ -297,6 +297,8 @@ impl Platform {
     pub(crate) fn count_throttle(&self, function: &FunctionVersion) {
         self.version_metrics
             .record_throttle(&function.name, &function.version);
+        self.metrics
+            .record_throttle(&function.name, &function.version);
     }
 }
 

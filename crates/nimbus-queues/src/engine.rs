@@ -355,6 +355,18 @@ impl Queues {
         Ok(out)
     }
 
+    /// Message counts of queue `name` now, with when its oldest message was sent (for
+    /// metrics; all zero for a queue that does not exist).
+    pub async fn counts(&self, name: &str) -> Result<nimbus_store::queues::QueueCounts, SqsError> {
+        let now = self.clock.now_ms();
+        self.store.queue_counts(name, now).await.map_err(internal)
+    }
+
+    /// The engine's clock (message timestamps are on it), ms since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     /// SetQueueAttributes: all or nothing.
     pub async fn set_attributes(
         &self,

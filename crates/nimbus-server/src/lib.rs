@@ -18,6 +18,7 @@ mod function_urls;
 pub mod gateway;
 mod invoke;
 mod logs;
+mod metrics;
 mod sqs;
 mod stacks;
 mod versions;
@@ -156,6 +157,7 @@ pub fn router(platform: Arc<Platform>) -> Router {
         )
         .route("/nimbus/v1/deployments/{id}", get(deployments::get))
         .route("/nimbus/v1/deployments/{id}/stop", post(deployments::stop))
+        .merge(metrics::routes())
         .route("/", post(json_dispatch))
         .fallback(control::unknown_operation)
         // Bodies are read by `body::read_limited` with a limit per operation.

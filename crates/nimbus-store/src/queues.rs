@@ -209,6 +209,8 @@ pub struct QueueCounts {
     pub in_flight: i64,
     /// Never received, not yet visible (delay).
     pub delayed: i64,
+    /// When the oldest live message (of any state) was sent; `None` when the queue is empty.
+    pub oldest_sent_ms: Option<i64>,
 }
 
 /// Persistence of the queue service.

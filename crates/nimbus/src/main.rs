@@ -9,6 +9,7 @@ mod deploy;
 mod deployments_cmd;
 mod dev;
 mod lint_cmd;
+mod metrics_cmd;
 mod serve;
 mod settings;
 mod zipdir;
@@ -45,6 +46,8 @@ enum Command {
     /// What the metered invocations cost (per function, projected to a month), or what a
     /// hypothetical workload would (`cost model`).
     Cost(cost_cmd::CostArgs),
+    /// Invocations, error %, throttles, p50/p99 duration and cold-start % per function.
+    Metrics(metrics_cmd::MetricsArgs),
     #[command(flatten)]
     Client(cli::ClientCommand),
 }
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Deployments(args) => deployments_cmd::run(args),
         Command::Lint(args) => cli::block_on(lint_cmd::run(args)),
         Command::Cost(args) => cost_cmd::run(args),
+        Command::Metrics(args) => metrics_cmd::run(args),
         Command::Client(command) => cli::run_client(command),
     };
     match result {

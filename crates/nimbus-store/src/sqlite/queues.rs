@@ -472,12 +472,16 @@ async fn has_visible(db: &Db, queue: &str, now_ms: i64) -> Result<bool, StoreErr
     Ok(found.is_some())
 }
 
+/// Visible, in flight, delayed, oldest `sent_ms`.
+type CountsRow = (i64, i64, i64, Option<i64>);
+
 async fn queue_counts(db: &Db, queue: &str, now_ms: i64) -> Result<QueueCounts, StoreError> {
-    let (visible, in_flight, delayed): (i64, i64, i64) = sqlx::query_as(
+    let (visible, in_flight, delayed, oldest_sent_ms): CountsRow = sqlx::query_as(
         "SELECT \
            COALESCE(SUM(visible_ms <= $2), 0), \
            COALESCE(SUM(visible_ms > $2 AND receive_count > 0), 0), \
-           COALESCE(SUM(visible_ms > $2 AND receive_count = 0), 0) \
+           COALESCE(SUM(visible_ms > $2 AND receive_count = 0), 0), \
+           MIN(sent_ms) \
          FROM queue_messages WHERE queue = $1 AND expires_ms > $2",
     )
     .bind(queue)
@@ -489,6 +493,7 @@ async fn queue_counts(db: &Db, queue: &str, now_ms: i64) -> Result<QueueCounts, 
         visible,
         in_flight,
         delayed,
+        oldest_sent_ms,
     })
 }
 
