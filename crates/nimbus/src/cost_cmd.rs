@@ -16,7 +16,10 @@ use nimbus_cost::parse::{
     format_count, format_gb_seconds, format_utc_ms, parse_count, parse_duration_us,
     parse_hours_per_day, parse_memory_mb, parse_on_off,
 };
-use nimbus_cost::{Arch, Bill, MONTH_MS, Money, Period, PriceTable, Usage, model, model_steady};
+use nimbus_cost::{
+    Arch, Bill, MB_PER_GB_DECIMAL, MONTH_MS, Modeled, Money, Period, PriceTable, Usage, model,
+    model_steady,
+};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -181,54 +184,33 @@ struct ModelOutput {
     gb_seconds: f64,
     usage: Usage,
     bill: Bill,
+    /// The same workload with 1 GB = 1,000 MB, when the table uses another convention.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decimal_gb: Option<DecimalGb>,
+}
+
+/// A model priced in the seed's convention (1 GB = 1,000 MB).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DecimalGb {
+    gb_seconds: f64,
+    bill: Bill,
 }
 
 fn run_model(a: ModelArgs) -> anyhow::Result<ExitCode> {
     let table = a.pricing.table()?;
-    let (modeled, workload, days) = match (a.invocations, a.concurrency, a.hours_per_day) {
-        (Some(invocations), None, None) => {
-            let Some(duration_us) = a.duration else {
-                bail!("--invocations needs --duration (the average, e.g. 200ms)");
-            };
-            let m = model(&table, a.memory, duration_us, invocations, a.arch);
-            let workload = format!(
-                "{} invocations × {} × {} MB ({}), per 30-day month",
-                format_count(invocations),
-                show_duration(duration_us),
-                a.memory,
-                a.arch
-            );
-            (m, workload, MODEL_DAYS_DEFAULT)
-        }
-        (None, Some(concurrency), Some(seconds_per_day)) => {
-            if a.days == 0 || a.days > MODEL_DAYS_MAX {
-                bail!("--days must be 1..={MODEL_DAYS_MAX}");
-            }
-            let m = model_steady(
-                &table,
-                concurrency,
-                a.memory,
-                seconds_per_day,
-                a.days,
-                a.arch,
-                a.duration,
-            );
-            let workload = format!(
-                "{} concurrent × {} MB ({}) × {} h/day × {} days",
-                format_count(concurrency),
-                a.memory,
-                a.arch,
-                show_hours(seconds_per_day),
-                a.days
-            );
-            (m, workload, a.days)
-        }
-        _ => {
-            bail!("give either --invocations N --duration D, or --concurrency N --hours-per-day H")
-        }
-    };
-    let bill = table.bill(&modeled.usage, modeled.period, a.pricing.free_tier);
+    let (workload, days) = model_workload(&a)?;
+    let (modeled, bill) = price_model(&a, &table);
     let gb_seconds = modeled.usage.invocation_gb_seconds(&table);
+    // The seed's worked examples count 1 GB as 1,000 MB; AWS bills 1,024. Unless the user
+    // chose a convention, show the seed's figure beside AWS's so both can be checked.
+    let decimal =
+        (a.pricing.mb_per_gb.is_none() && table.mb_per_gb != MB_PER_GB_DECIMAL).then(|| {
+            let mut seed = table.clone();
+            seed.mb_per_gb = MB_PER_GB_DECIMAL;
+            let (m, bill) = price_model(&a, &seed);
+            (m.usage.invocation_gb_seconds(&seed), bill)
+        });
     match a.output {
         Output::Json => {
             let out = ModelOutput {
@@ -239,6 +221,7 @@ fn run_model(a: ModelArgs) -> anyhow::Result<ExitCode> {
                 gb_seconds,
                 usage: modeled.usage,
                 bill,
+                decimal_gb: decimal.map(|(gb_seconds, bill)| DecimalGb { gb_seconds, bill }),
             };
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
@@ -252,9 +235,82 @@ fn run_model(a: ModelArgs) -> anyhow::Result<ExitCode> {
             );
             println!();
             println!("{}", bill_table(&bill));
+            if let Some((gb_seconds, seed)) = decimal {
+                println!();
+                println!(
+                    "With 1 GB = 1,000 MB (the seed's convention; --mb-per-gb 1000): {} GB-s, \
+                     requests {} + duration {} = {}",
+                    format_gb_seconds(gb_seconds),
+                    seed.requests,
+                    seed.duration,
+                    seed.total
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks the model's flags and describes the workload (and the days it covers).
+fn model_workload(a: &ModelArgs) -> anyhow::Result<(String, u32)> {
+    match (a.invocations, a.concurrency, a.hours_per_day) {
+        (Some(invocations), None, None) => {
+            let Some(duration_us) = a.duration else {
+                bail!("--invocations needs --duration (the average, e.g. 200ms)");
+            };
+            let workload = format!(
+                "{} invocations × {} × {} MB ({}), per 30-day month",
+                format_count(invocations),
+                show_duration(duration_us),
+                a.memory,
+                a.arch
+            );
+            Ok((workload, MODEL_DAYS_DEFAULT))
+        }
+        (None, Some(concurrency), Some(seconds_per_day)) => {
+            if a.days == 0 || a.days > MODEL_DAYS_MAX {
+                bail!("--days must be 1..={MODEL_DAYS_MAX}");
+            }
+            let workload = format!(
+                "{} concurrent × {} MB ({}) × {} h/day × {} days",
+                format_count(concurrency),
+                a.memory,
+                a.arch,
+                show_hours(seconds_per_day),
+                a.days
+            );
+            Ok((workload, a.days))
+        }
+        _ => {
+            bail!("give either --invocations N --duration D, or --concurrency N --hours-per-day H")
+        }
+    }
+}
+
+/// The modeled usage and its bill under `table` (flags already checked by
+/// [`model_workload`]).
+fn price_model(a: &ModelArgs, table: &PriceTable) -> (Modeled, Bill) {
+    let modeled = match (a.invocations, a.concurrency, a.hours_per_day) {
+        (Some(invocations), _, _) => model(
+            table,
+            a.memory,
+            a.duration.unwrap_or(0),
+            invocations,
+            a.arch,
+        ),
+        (_, Some(concurrency), Some(seconds_per_day)) => model_steady(
+            table,
+            concurrency,
+            a.memory,
+            seconds_per_day,
+            a.days,
+            a.arch,
+            a.duration,
+        ),
+        _ => model(table, a.memory, 0, 0, a.arch),
+    };
+    let bill = table.bill(&modeled.usage, modeled.period, a.pricing.free_tier);
+    (modeled, bill)
 }
 
 /// The line items of a bill and its total.

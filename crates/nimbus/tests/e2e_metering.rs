@@ -491,6 +491,13 @@ fn cost_model_reproduces_the_seed_examples() {
         "10M",
     ]);
     assert!(line_of(&aws, "TOTAL").ends_with("$10.33"), "{aws}");
+    // The plain command shows the seed's figure too, to the cent.
+    assert!(
+        line_of(&aws, "With 1 GB = 1,000 MB")
+            .ends_with("512,000.00 GB-s, requests $2.00 + duration $8.53 = $10.53"),
+        "{aws}"
+    );
+    assert!(!seed.contains("With 1 GB"), "{seed}");
     // The seed's high-concurrency figure, corrected, and what its $3,686 really is.
     let steady = |hours: &str| {
         cost_model(&[
