@@ -23,6 +23,8 @@ use crate::Money;
 pub const MB_PER_VCPU: f64 = 1769.0;
 /// Memory an instance keeps for its OS and runtime, not for executions.
 pub const INSTANCE_RESERVED_MB: f64 = 256.0;
+/// Longest instance type name (EC2's are under 20 characters).
+pub const INSTANCE_NAME_MAX: usize = 64;
 /// Points on the plotted cost curves (0 %, 5 %, … 100 %).
 pub const CURVE_POINTS: usize = 21;
 
@@ -59,6 +61,54 @@ pub fn default_instances() -> Vec<Instance> {
     ]
 }
 
+/// An instance table as a file holds it: `{"Instances": [...]}` in JSON, or
+/// `[[Instances]]` tables in TOML, each row `Name`, `Vcpus`, `MemoryMb`, `HourlyUsd`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct InstanceFile {
+    instances: Vec<Instance>,
+}
+
+/// Reads an instance table (JSON or TOML; see [`InstanceFile`]) and checks its numbers.
+pub fn parse_instances(text: &str) -> Result<Vec<Instance>, crate::PriceError> {
+    use crate::PriceError;
+    let file: InstanceFile = if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|e| PriceError::Syntax(e.to_string()))?
+    } else {
+        toml::from_str(text).map_err(|e| PriceError::Syntax(e.to_string()))?
+    };
+    if file.instances.is_empty() {
+        return Err(PriceError::Invalid("no Instances".into()));
+    }
+    for i in &file.instances {
+        check_instance(i).map_err(PriceError::Invalid)?;
+    }
+    Ok(file.instances)
+}
+
+/// Checks one instance row: a name, positive vCPUs and memory, a price ≥ 0.
+pub fn check_instance(i: &Instance) -> Result<(), String> {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    if i.name.trim().is_empty() || i.name.len() > INSTANCE_NAME_MAX {
+        return Err(format!(
+            "an instance Name must be 1-{INSTANCE_NAME_MAX} characters"
+        ));
+    }
+    if !positive(i.vcpus) || !positive(i.memory_mb) {
+        return Err(format!(
+            "instance {}: Vcpus and MemoryMb must be positive numbers",
+            i.name
+        ));
+    }
+    if !(i.hourly_usd.is_finite() && i.hourly_usd >= 0.0) {
+        return Err(format!(
+            "instance {}: HourlyUsd must be a number ≥ 0",
+            i.name
+        ));
+    }
+    Ok(())
+}
+
 /// What was measured for one function over a window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measured {
@@ -71,7 +121,7 @@ pub struct Measured {
 }
 
 /// The comparison with one instance type.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct InstanceOption {
     /// Instance type.
@@ -90,7 +140,7 @@ pub struct InstanceOption {
 }
 
 /// The advice for one function.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Advice {
     /// Window length, hours.
@@ -111,6 +161,34 @@ pub struct Advice {
     pub verdict: String,
     /// One sentence with the numbers.
     pub explanation: String,
+}
+
+/// Dollars for a sentence: cents from $1, else four decimals (short windows cost little).
+fn usd(v: f64) -> String {
+    if v >= 1.0 {
+        format!("${v:.2}")
+    } else {
+        format!("${v:.4}")
+    }
+}
+
+/// A 0–1 share as a percentage: one decimal below 10 %.
+fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    if p < 10.0 {
+        format!("{p:.1} %")
+    } else {
+        format!("{p:.0} %")
+    }
+}
+
+/// A window's length: minutes below an hour, else hours.
+fn span(hours: f64) -> String {
+    if hours < 1.0 {
+        format!("{:.0} min", hours * 60.0)
+    } else {
+        format!("{hours:.1} h")
+    }
 }
 
 fn dollars(m: Money) -> f64 {
@@ -174,8 +252,9 @@ pub fn advise(m: &Measured, instances: &[Instance]) -> Advice {
         None => (
             "stay on FaaS".to_string(),
             format!(
-                "No instance type holds one {} MB execution; FaaS cost ${faas:.2}.",
-                m.memory_mb
+                "No instance type holds one {} MB execution; FaaS cost {}.",
+                m.memory_mb,
+                usd(faas)
             ),
             Vec::new(),
         ),
@@ -192,7 +271,7 @@ pub fn advise(m: &Measured, instances: &[Instance]) -> Advice {
                 })
                 .collect();
             let cross = match b.crossover {
-                Some(c) => format!("the lines cross at {:.0} % utilisation", c * 100.0),
+                Some(c) => format!("the lines cross at {} utilisation", percent(c)),
                 None => "FaaS stays cheaper even at 100 % utilisation".to_string(),
             };
             let cheaper_reserved = b.crossover.is_some_and(|c| b.utilisation > c);
@@ -204,11 +283,13 @@ pub fn advise(m: &Measured, instances: &[Instance]) -> Advice {
             (
                 verdict.to_string(),
                 format!(
-                    "Over {hours:.1} h at {average:.2} average and {peak:.2} peak concurrency, FaaS cost ${faas:.2}; {n} × {inst} always on would cost ${res:.2} at {util:.0} % utilisation; {cross}.",
+                    "Over {window} at {average:.2} average and {peak:.2} peak concurrency, FaaS cost {faas_usd}; {n} × {inst} always on would cost {res} at {util} utilisation; {cross}.",
+                    window = span(hours),
+                    faas_usd = usd(faas),
                     n = b.instances,
                     inst = b.instance,
-                    res = b.reserved_usd,
-                    util = b.utilisation * 100.0,
+                    res = usd(b.reserved_usd),
+                    util = percent(b.utilisation),
                 ),
                 curve,
             )
@@ -319,6 +400,21 @@ mod tests {
     }
 
     #[test]
+    fn instance_files_read_as_json_or_toml_and_are_checked() {
+        let json =
+            r#"{"Instances": [{"Name": "big", "Vcpus": 8, "MemoryMb": 32768, "HourlyUsd": 0.3}]}"#;
+        let toml = "[[Instances]]\nName = \"big\"\nVcpus = 8\nMemoryMb = 32768\nHourlyUsd = 0.3\n";
+        let a = parse_instances(json).expect("json");
+        assert_eq!(a, parse_instances(toml).expect("toml"));
+        assert_eq!(a[0].memory_mb, 32768.0);
+        assert!(parse_instances(r#"{"Instances": []}"#).is_err());
+        let negative =
+            r#"{"Instances": [{"Name": "x", "Vcpus": 2, "MemoryMb": 2048, "HourlyUsd": -1}]}"#;
+        assert!(parse_instances(negative).is_err());
+        assert!(parse_instances(r#"{"Instances": [{"Name": "x"}]}"#).is_err());
+    }
+
+    #[test]
     fn no_load_has_a_verdict_and_no_division_by_zero() {
         let a = advise(
             &Measured {
@@ -330,7 +426,7 @@ mod tests {
         );
         assert_eq!(a.verdict, "stay on FaaS");
         assert!(
-            a.explanation.contains("FaaS cost $0.00"),
+            a.explanation.contains("FaaS cost $0.0000"),
             "{}",
             a.explanation
         );

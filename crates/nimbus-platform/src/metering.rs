@@ -17,11 +17,13 @@
 //! * provisioned concurrency is billed per GB-s while configured ([`provisioned`]), and the
 //!   invocations it serves at the provisioned duration rate.
 
+pub mod crossover;
 pub mod provisioned;
 pub mod report;
 pub mod writer;
 
 pub use nimbus_cost;
+pub use nimbus_store::metering::MinuteStatsRow;
 pub use report::{
     CostError, CostLine, CostReport, FunctionCost, MeteringListing, MeteringRecordView,
 };

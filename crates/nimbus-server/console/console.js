@@ -89,6 +89,37 @@ function lineChart(title, points, series, test) {
     </svg></div>`;
 }
 
+// The crossover plot: cost over the window against utilisation of the instances the load
+// needs, FaaS rising with use, always-on flat; the measured utilisation is marked.
+function crossoverChart(a) {
+  const w = 380, h = 160, pad = 28;
+  const curve = a.Curve || [];
+  if (!curve.length) return "";
+  const max = Math.max(1e-9, ...curve.map((c) => Math.max(c[1], c[2])));
+  const x = (u) => pad + u * (w - 2 * pad);
+  const y = (v) => h - pad - (v * (h - 2 * pad)) / max;
+  const line = (i) => curve.map((c, k) => `${k ? "L" : "M"}${x(c[0]).toFixed(1)},${y(c[i]).toFixed(1)}`).join("");
+  const best = a.Best || {};
+  const used = best.Utilisation || 0;
+  const cross = best.Crossover;
+  const money = (v) => (v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toFixed(4));
+  return `<div class="chart" data-test="crossover-chart" data-utilisation="${used}" data-crossover="${cross ?? ""}">
+    <div class="title">${esc(a.FunctionName)}: cost over ${a.Hours < 1 ? `${(a.Hours * 60).toFixed(0)} min` : `${Number(a.Hours).toFixed(1)} h`} vs utilisation of ${best.Instances || 0} × ${esc(best.Instance || "–")}</div>
+    <svg viewBox="0 0 ${w} ${h}" preserveAspectRatio="none" role="img" aria-label="FaaS versus reserved capacity for ${esc(a.FunctionName)}">
+      <text x="${pad}" y="12" font-size="11" fill="#2f6fde">FaaS</text>
+      <text x="${pad + 50}" y="12" font-size="11" fill="#805ad5">always-on</text>
+      <line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#ccd"/>
+      <text x="${pad}" y="${h - 10}" font-size="10" fill="#889">0 %</text>
+      <text x="${w - pad - 24}" y="${h - 10}" font-size="10" fill="#889">100 %</text>
+      <text x="2" y="${pad + 4}" font-size="10" fill="#889">$${money(max)}</text>
+      <path data-test="faas-line" d="${line(1)}" fill="none" stroke="#2f6fde" stroke-width="1.8"/>
+      <path data-test="reserved-line" d="${line(2)}" fill="none" stroke="#805ad5" stroke-width="1.8"/>
+      <line x1="${x(used).toFixed(1)}" y1="${pad}" x2="${x(used).toFixed(1)}" y2="${h - pad}" stroke="#2f855a" stroke-dasharray="3,3"/>
+      <text x="${Math.min(x(used) + 3, w - pad - 60).toFixed(1)}" y="${pad + 10}" font-size="10" fill="#2f855a">measured ${(used * 100).toFixed(1)} %</text>
+      ${cross != null ? `<circle cx="${x(cross).toFixed(1)}" cy="${y(curve[0][2]).toFixed(1)}" r="3.5" fill="#c9352b"/><text x="${Math.min(x(cross) + 5, w - pad - 70).toFixed(1)}" y="${(y(curve[0][2]) - 6).toFixed(1)}" font-size="10" fill="#c9352b">cross ${(cross * 100).toFixed(1)} %</text>` : ""}
+    </svg></div>`;
+}
+
 function setView(html) {
   document.getElementById("view").innerHTML = html;
 }
@@ -178,8 +209,8 @@ async function functionView(name) {
       ${card("Runtime", c.Runtime)}${card("Memory", `${c.MemorySize} MB`)}${card("Timeout", `${c.Timeout} s`)}
       ${card("Invocations (60 min)", totalInv, "invocations")}
       ${card("Errors (60 min)", totalErr, "errors")}
-      ${card("p50", sum ? fmtMs(sum.P50Ms ?? sum.p50_ms) : "–", "p50")}
-      ${card("p99", sum ? fmtMs(sum.P99Ms ?? sum.p99_ms) : "–", "p99")}
+      ${card("p50", sum && sum.DurationP50Ms != null ? fmtMs(sum.DurationP50Ms) : "–", "p50")}
+      ${card("p99", sum && sum.DurationP99Ms != null ? fmtMs(sum.DurationP99Ms) : "–", "p99")}
       ${card("Cold starts", sum && sum.ColdStartPercent != null ? `${sum.ColdStartPercent.toFixed(1)} %` : "–", "cold")}
       ${card("In flight", st.inFlight ?? 0)}${card("Reserved", st.reserved ?? "–")}${card("Provisioned", st.provisioned || "–")}
     </div>
@@ -187,6 +218,8 @@ async function functionView(name) {
       ${lineChart("Invocations per minute", points, [{ key: "Invocations", label: "invocations", color: "#2f6fde" }], "chart-invocations")}
       ${lineChart("Errors and throttles per minute", points, [{ key: "Errors", label: "errors", color: "#c9352b" }, { key: "Throttles", label: "throttles", color: "#b7791f" }], "chart-errors")}
       ${lineChart("Duration per minute (ms)", points, [{ key: "AvgMs", label: "average", color: "#2f855a" }, { key: "MaxMs", label: "max", color: "#805ad5" }], "chart-duration")}
+      ${lineChart("Duration percentiles per minute (ms)", points, [{ key: "P50Ms", label: "p50", color: "#2f6fde" }, { key: "P99Ms", label: "p99", color: "#c9352b" }], "chart-percentiles")}
+      ${lineChart("Cold starts per minute (%)", points, [{ key: "ColdStartPercent", label: "cold-start %", color: "#b7791f" }], "chart-cold")}
     </div>
     <h2>Triggers</h2>
     ${table(["Type", "Source", "State"], triggers, 'data-test="triggers"')}
@@ -254,19 +287,31 @@ async function queuesView() {
 
 async function stacksView() {
   activeNav("stacks");
-  const [stacks, deployments, schedules] = await Promise.all([
+  const [stacks, deployments, schedules, lint] = await Promise.all([
     getJson("/nimbus/v1/stacks"),
     optionalJson("/nimbus/v1/deployments"),
     optionalJson("/nimbus/v1/schedules"),
+    optionalJson("/nimbus/v1/lint"),
   ]);
+  const lintOf = Object.fromEntries(((lint && lint.Stacks) || []).map((l) => [l.Stack, l.Findings || []]));
+  const lintBadge = (name) => {
+    const f = lintOf[name];
+    if (!f) return "–";
+    const errors = f.filter((x) => x.Severity === "Error").length;
+    const warnings = f.filter((x) => x.Severity === "Warning").length;
+    return `<span class="badge ${errors ? "bad" : warnings ? "warn" : "ok"}" data-test="lint-count">${errors} errors, ${warnings} warnings</span>`;
+  };
+  const lintRows = Object.entries(lintOf).flatMap(([stack, fs]) => fs.map((f) => `<tr data-test="stack-lint-row"><td>${esc(stack)}</td><td>${esc(f.Id)}</td>
+    <td><span class="badge ${f.Severity === "Error" ? "bad" : f.Severity === "Warning" ? "warn" : ""}">${esc(f.Severity)}</span></td><td>${esc(f.Resource)}</td><td>${esc(f.Message)}</td><td>${esc(f.Fix)}</td></tr>`));
   const stackRows = (stacks.Stacks || []).map((s) => `<tr data-test="stack-row"><td>${esc(s.Name)}</td><td><span class="badge ${/FAILED/.test(s.Status) ? "bad" : "ok"}">${esc(s.Status)}</span></td>
-    <td class="num">${((s.Spec && s.Spec.Functions) || []).length}</td><td class="num">${((s.Spec && s.Spec.Queues) || []).length}</td><td>${esc(s.Reason || "")}</td></tr>`);
+    <td class="num">${((s.Spec && s.Spec.Functions) || []).length}</td><td class="num">${((s.Spec && s.Spec.Queues) || []).length}</td><td>${lintBadge(s.Name)}</td><td>${esc(s.Reason || "")}</td></tr>`);
   const depRows = ((deployments && deployments.Deployments) || []).map((d) => `<tr data-test="deployment-row"><td>${esc(d.DeploymentId)}</td><td>${esc(d.FunctionName)}:${esc(d.Alias)}</td>
     <td>${esc(d.FromVersion)} → ${esc(d.ToVersion)}</td><td>${esc(d.DeploymentType)}</td><td><span class="badge ${d.Status === "RolledBack" || d.Status === "Failed" ? "bad" : d.Status === "Succeeded" ? "ok" : "warn"}">${esc(d.Status)}</span></td>
     <td class="num">${d.TrafficPercent} %</td><td>${esc(d.Reason || "")}</td></tr>`);
   const schedRows = ((schedules && schedules.Schedules) || []).map((s) => `<tr><td>${esc(s.name)}</td><td>${esc(s.expression)}</td><td>${esc(s.function)}${s.qualifier ? ":" + esc(s.qualifier) : ""}</td>
     <td>${esc(s.lastSlot || "–")}</td><td>${s.enabled ? esc(s.nextSlot || "–") : "disabled"}</td></tr>`);
-  setView(`<h1>Stacks</h1>${table(["Stack", "Status", { label: "Functions", num: 1 }, { label: "Queues", num: 1 }, "Reason"], stackRows, 'data-test="stacks"')}
+  setView(`<h1>Stacks</h1>${table(["Stack", "Status", { label: "Functions", num: 1 }, { label: "Queues", num: 1 }, "Lint", "Reason"], stackRows, 'data-test="stacks"')}
+    <h2>Lint findings</h2>${table(["Stack", "Id", "Severity", "Resource", "Finding", "Fix"], lintRows, 'data-test="stack-lint"')}
     <h2>Traffic-shifting deployments</h2>${table(["Id", "Alias", "Versions", "Type", "Status", { label: "Traffic", num: 1 }, "Reason"], depRows, 'data-test="deployments"')}
     <h2>Schedules</h2>${table(["Name", "Expression", "Target", "Last slot", "Next slot"], schedRows, 'data-test="schedules"')}`);
 }
@@ -285,12 +330,14 @@ async function costView() {
   const rows = fns.map((f) => `<tr data-test="cost-row"><td>${esc(f.FunctionName)}</td><td class="num">${f.Requests}</td><td class="num">${Number(f.GbSeconds).toFixed(3)}</td>
     <td class="num">${esc(f.Total ?? f.TotalUsd ?? "")}</td><td class="num">${esc(f.MonthProjection ?? f.MonthUsd ?? "")}</td></tr>`);
   let verdicts = "";
+  let plots = "";
   for (const a of (advice && advice.Functions) || []) {
-    verdicts += `<div class="verdict" data-test="verdict"><b>${esc(a.FunctionName)}</b>: ${esc(a.Verdict)}</div>`;
+    verdicts += `<div class="verdict" data-test="verdict"><b>${esc(a.FunctionName)}</b>: ${esc(a.Verdict)}. <span class="muted">${esc(a.Explanation)}</span></div>`;
+    plots += crossoverChart(a);
   }
   setView(`<h1>Cost</h1>
     ${table(["Function", { label: "Requests", num: 1 }, { label: "GB-s", num: 1 }, { label: "Cost", num: 1 }, { label: "Month projection", num: 1 }], rows, 'data-test="cost"')}
-    ${verdicts ? `<h2>FaaS or reserved capacity?</h2>${verdicts}` : ""}`);
+    ${verdicts ? `<h2>FaaS or reserved capacity?</h2><p class="muted">From each function's measured concurrency per minute; the instances are sized for its peak minute.</p>${verdicts}<div class="charts">${plots}</div>` : ""}`);
 }
 
 // ---------- router ----------

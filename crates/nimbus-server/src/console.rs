@@ -6,7 +6,9 @@ use crate::control::json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use nimbus_platform::metering::MinuteStatsRow;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 const INDEX_HTML: &str = include_str!("../console/index.html");
 const CONSOLE_JS: &str = include_str!("../console/console.js");
@@ -61,6 +63,11 @@ struct Minute {
     throttles: u64,
     avg_ms: f64,
     max_ms: f64,
+    /// Median and 99th percentile Duration of the attempts metered in the minute (0 without).
+    p50_ms: f64,
+    p99_ms: f64,
+    /// Cold starts in percent of the attempts metered in the minute (0 without).
+    cold_start_percent: f64,
 }
 
 /// `GET /nimbus/v1/console/series?function=F&minutes=N`: the last N minutes, oldest first.
@@ -71,22 +78,43 @@ pub(crate) async fn series(State(p): State<AppState>, Query(q): Query<SeriesQuer
         .clamp(1, SERIES_MINUTES_MAX);
     let now_minute = p.config().clock.now_ms().div_euclid(MINUTE_MS);
     let first = now_minute - (count as i64 - 1);
+    // Percentiles and cold starts come from the metering records; a failed read leaves
+    // them at 0 (the counts still draw) and is logged.
+    let stats: HashMap<i64, MinuteStatsRow> = match p
+        .minute_stats(&q.function, first * MINUTE_MS, (now_minute + 1) * MINUTE_MS)
+        .await
+    {
+        Ok(rows) => rows.into_iter().map(|r| (r.minute, r)).collect(),
+        Err(e) => {
+            tracing::warn!(function = %q.function, error = %e, "console series: metering unreadable");
+            HashMap::new()
+        }
+    };
     let minutes: Vec<Minute> = p
         .version_metrics()
         .minutes(&q.function, None, first, count)
         .into_iter()
         .enumerate()
-        .map(|(i, t)| Minute {
-            start_ms: (first + i as i64) * MINUTE_MS,
-            invocations: t.invocations,
-            errors: t.errors,
-            throttles: t.throttles,
-            avg_ms: if t.invocations > 0 {
-                t.duration_sum_ms / t.invocations as f64
-            } else {
-                0.0
-            },
-            max_ms: t.duration_max_ms,
+        .map(|(i, t)| {
+            let minute = first + i as i64;
+            let s = stats.get(&minute);
+            Minute {
+                start_ms: minute * MINUTE_MS,
+                invocations: t.invocations,
+                errors: t.errors,
+                throttles: t.throttles,
+                avg_ms: if t.invocations > 0 {
+                    t.duration_sum_ms / t.invocations as f64
+                } else {
+                    0.0
+                },
+                max_ms: t.duration_max_ms,
+                p50_ms: s.map_or(0.0, |s| s.p50_ms),
+                p99_ms: s.map_or(0.0, |s| s.p99_ms),
+                cold_start_percent: s
+                    .filter(|s| s.attempts > 0)
+                    .map_or(0.0, |s| s.cold_starts as f64 * 100.0 / s.attempts as f64),
+            }
         })
         .collect();
     json(

@@ -2,18 +2,26 @@
 //! engine, render JSON. Times accept what `nimbus cost --since` does (`24h`, RFC 3339, ms).
 
 use crate::AppState;
-use crate::control::json;
+use crate::control::{json, json_body};
 use crate::error::ApiError;
+use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use nimbus_api::error::{ErrorBody, ErrorCode};
+use nimbus_platform::metering::nimbus_cost::crossover::{Instance, default_instances};
 use nimbus_platform::metering::nimbus_cost::parse::{ParseError, parse_on_off, parse_since};
 use nimbus_platform::metering::{CostError, METERING_LIST_DEFAULT};
 use serde::Deserialize;
 
 /// The window a cost report covers when `since` is not given.
 const COST_SINCE_DEFAULT: &str = "24h";
+
+/// Largest instance table a client may send (64 rows of a few dozen bytes fit in far less).
+const CROSSOVER_BODY_BYTES_MAX: usize = 64 * 1024;
+
+/// The window the crossover advisor looks at by default: the whole metering retention.
+const CROSSOVER_SINCE_DEFAULT: &str = "30d";
 
 /// `GET /nimbus/v1/cost?function=&since=&until=&free_tier=on|off`.
 #[derive(Debug, Deserialize)]
@@ -22,6 +30,22 @@ pub(crate) struct CostQuery {
     since: Option<String>,
     until: Option<String>,
     free_tier: Option<String>,
+}
+
+/// `GET|POST /nimbus/v1/cost/crossover?function=&since=&until=`; a POST body
+/// `{"Instances": [...]}` replaces the default instance table.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CrossoverQuery {
+    function: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+/// The body of `POST /nimbus/v1/cost/crossover`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub(crate) struct CrossoverBody {
+    instances: Vec<Instance>,
 }
 
 /// `GET /nimbus/v1/metering?function=&limit=`.
@@ -50,6 +74,47 @@ pub(crate) async fn cost(
     let function = q.function.as_deref().filter(|f| !f.is_empty());
     let report = p
         .cost_report(function, since_ms, until_ms, free_tier)
+        .await
+        .map_err(cost_error)?;
+    Ok(json(StatusCode::OK, &report))
+}
+
+pub(crate) async fn crossover(
+    State(p): State<AppState>,
+    Query(q): Query<CrossoverQuery>,
+) -> Result<Response, ApiError> {
+    crossover_with(p, q, default_instances()).await
+}
+
+pub(crate) async fn crossover_post(
+    State(p): State<AppState>,
+    Query(q): Query<CrossoverQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body: CrossoverBody =
+        json_body(&headers, body, CROSSOVER_BODY_BYTES_MAX, "CostCrossover").await?;
+    crossover_with(p, q, body.instances).await
+}
+
+async fn crossover_with(
+    p: AppState,
+    q: CrossoverQuery,
+    instances: Vec<Instance>,
+) -> Result<Response, ApiError> {
+    let now_ms = p.config().clock.now_ms();
+    let since_ms = parse_since(
+        q.since.as_deref().unwrap_or(CROSSOVER_SINCE_DEFAULT),
+        now_ms,
+    )
+    .map_err(invalid)?;
+    let until_ms = match q.until.as_deref() {
+        Some(u) => parse_since(u, now_ms).map_err(invalid)?,
+        None => now_ms.saturating_add(1),
+    };
+    let function = q.function.as_deref().filter(|f| !f.is_empty());
+    let report = p
+        .crossover(function, since_ms, until_ms, instances)
         .await
         .map_err(cost_error)?;
     Ok(json(StatusCode::OK, &report))

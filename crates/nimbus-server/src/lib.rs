@@ -17,6 +17,7 @@ mod event_sources;
 mod function_urls;
 pub mod gateway;
 mod invoke;
+mod lint;
 mod logs;
 mod metrics;
 mod sqs;
@@ -126,6 +127,11 @@ pub fn router(platform: Arc<Platform>) -> Router {
         )
         .route("/nimbus/v1/stats", get(versions::stats))
         .route("/nimbus/v1/cost", get(cost::cost))
+        .route("/nimbus/v1/lint", get(lint::lint))
+        .route(
+            "/nimbus/v1/cost/crossover",
+            get(cost::crossover).post(cost::crossover_post),
+        )
         .route("/nimbus/v1/metering", get(cost::metering))
         .route("/nimbus/v1/async-events", get(async_invoke::event_counts))
         .route("/nimbus/v1/async-events/{id}", get(async_invoke::event))

@@ -126,6 +126,46 @@ pub struct ProvisionedTotalRow {
     pub concurrency_ms: i64,
 }
 
+/// Milliseconds in one minute: the resolution of measured concurrency.
+pub const MINUTE_MS: i64 = 60_000;
+
+/// Busy time of the attempts that started in `first_minute` and ended in `last_minute`
+/// (minutes since the Unix epoch), for one function: enough to spread each attempt's
+/// Init + Duration over the minutes it covered, exactly, without reading every record.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct BusyMinutesRow {
+    /// Function name.
+    pub function_name: String,
+    /// The minute the attempts started in.
+    pub first_minute: i64,
+    /// The minute they ended in (≥ `first_minute`).
+    pub last_minute: i64,
+    /// How many attempts.
+    pub attempts: i64,
+    /// Σ start times, ms since the epoch (to split off each attempt's first minute).
+    pub started_ms_sum: i64,
+    /// Σ Init + Duration, ms.
+    pub busy_ms: f64,
+    /// The largest Memory Size among them, MB.
+    pub memory_mb: i64,
+}
+
+/// One minute of one function's attempts: how many, how many cold, and duration
+/// percentiles (nearest rank).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MinuteStatsRow {
+    /// Minutes since the Unix epoch.
+    pub minute: i64,
+    /// Attempts that started in it.
+    pub attempts: i64,
+    /// Of which started an environment.
+    pub cold_starts: i64,
+    /// Median Duration, ms.
+    pub p50_ms: f64,
+    /// 99th percentile Duration, ms.
+    pub p99_ms: f64,
+}
+
 /// Persistence of metering.
 #[async_trait]
 pub trait MeteringStore: Send + Sync {
@@ -147,6 +187,17 @@ pub trait MeteringStore: Send + Sync {
         &self,
         query: &MeteringQuery,
     ) -> Result<Vec<ProvisionedTotalRow>, StoreError>;
+    /// Busy time per function grouped by the minutes attempts started and ended in,
+    /// ordered by function and first minute.
+    async fn busy_minutes(&self, query: &MeteringQuery) -> Result<Vec<BusyMinutesRow>, StoreError>;
+    /// Per minute of `[since_ms, until_ms)` with attempts of `function`: counts and
+    /// duration percentiles, oldest first.
+    async fn minute_stats(
+        &self,
+        function: &str,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<MinuteStatsRow>, StoreError>;
     /// The newest records (of one function, or all), newest first, at most `limit`
     /// (clamped to [`METERING_LIST_LIMIT_MAX`]).
     async fn list_metering(

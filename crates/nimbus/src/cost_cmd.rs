@@ -12,6 +12,7 @@ use crate::cli::{Endpoint, Output};
 use crate::client::Client;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use nimbus_cost::crossover::{Advice, parse_instances, text_plot};
 use nimbus_cost::parse::{
     format_count, format_gb_seconds, format_utc_ms, parse_count, parse_duration_us,
     parse_hours_per_day, parse_memory_mb, parse_on_off,
@@ -62,6 +63,31 @@ pub enum CostAction {
     /// Price a hypothetical workload: invocations × duration × memory per month, or a
     /// steady concurrency some hours a day.
     Model(ModelArgs),
+    /// FaaS or always-on instances? From each function's measured concurrency per minute:
+    /// what the same load costs on N instances, where the two lines cross, and a verdict.
+    Crossover(CrossoverArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CrossoverArgs {
+    /// Only this function.
+    #[arg(long)]
+    pub function: Option<String>,
+    /// Start of the window (each function's starts at its first metered minute in it).
+    #[arg(long, default_value = "30d")]
+    pub since: String,
+    /// End of the window (default: now).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Instance table (JSON `{"Instances": [...]}` or TOML `[[Instances]]`, rows `Name`,
+    /// `Vcpus`, `MemoryMb`, `HourlyUsd`) instead of the defaults (EC2 on-demand us-east-1).
+    #[arg(long, value_name = "FILE")]
+    pub instances: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    #[command(flatten)]
+    pub endpoint: Endpoint,
 }
 
 /// How to price.
@@ -136,6 +162,7 @@ fn arch(s: &str) -> Result<Arch, String> {
 pub fn run(a: CostArgs) -> anyhow::Result<ExitCode> {
     match a.action {
         Some(CostAction::Model(m)) => run_model(m),
+        Some(CostAction::Crossover(c)) => crate::cli::block_on(crossover(c)),
         None => crate::cli::block_on(report(a)),
     }
 }
@@ -311,6 +338,127 @@ fn price_model(a: &ModelArgs, table: &PriceTable) -> (Modeled, Bill) {
     };
     let bill = table.bill(&modeled.usage, modeled.period, a.pricing.free_tier);
     (modeled, bill)
+}
+
+// ---- nimbus cost crossover ----
+
+/// Width of the text plot's longest bar, in characters.
+const PLOT_WIDTH: usize = 40;
+
+/// Largest instance table read.
+const INSTANCE_FILE_BYTES_MAX: u64 = 64 * 1024;
+
+/// The part of `/nimbus/v1/cost/crossover` shown here.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CrossoverView {
+    until_ms: i64,
+    functions: Vec<FunctionCrossoverView>,
+    functions_omitted: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FunctionCrossoverView {
+    function_name: String,
+    memory_mb: u32,
+    since_ms: i64,
+    #[serde(flatten)]
+    advice: Advice,
+}
+
+async fn crossover(a: CrossoverArgs) -> anyhow::Result<ExitCode> {
+    let client = Client::new(&a.endpoint.endpoint)?;
+    let mut query = vec![format!("since={}", encode(&a.since))];
+    if let Some(f) = &a.function {
+        query.push(format!("function={}", encode(f)));
+    }
+    if let Some(u) = &a.until {
+        query.push(format!("until={}", encode(u)));
+    }
+    let path = format!("/nimbus/v1/cost/crossover?{}", query.join("&"));
+    let value: serde_json::Value = match &a.instances {
+        Some(file) => {
+            let size = std::fs::metadata(file)
+                .with_context(|| format!("read {}", file.display()))?
+                .len();
+            if size > INSTANCE_FILE_BYTES_MAX {
+                bail!(
+                    "{} is larger than {INSTANCE_FILE_BYTES_MAX} bytes; not an instance table",
+                    file.display()
+                );
+            }
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("read {}", file.display()))?;
+            let instances = parse_instances(&text)
+                .with_context(|| format!("instance table {}", file.display()))?;
+            let body = serde_json::json!({ "Instances": instances });
+            client.json(Method::POST, &path, Some(&body)).await?
+        }
+        None => client.json(Method::GET, &path, None).await?,
+    };
+    if let Output::Json = a.output {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let view: CrossoverView = serde_json::from_value(value)?;
+    if view.functions.is_empty() {
+        println!("No metered invocations in the window: nothing to compare.");
+    }
+    for f in &view.functions {
+        print_crossover(f, view.until_ms);
+    }
+    if view.functions_omitted > 0 {
+        println!("({} more functions not shown)", view.functions_omitted);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_crossover(f: &FunctionCrossoverView, until_ms: i64) {
+    let a = &f.advice;
+    println!(
+        "{} ({} MB), {} → {} ({:.1} h)",
+        f.function_name,
+        f.memory_mb,
+        format_utc_ms(f.since_ms),
+        format_utc_ms(until_ms),
+        a.hours
+    );
+    println!(
+        "  concurrency: average {:.2}, peak minute {:.2}; FaaS cost ${:.4}",
+        a.average_concurrency, a.peak_concurrency, a.faas_usd
+    );
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::NOTHING);
+    table.set_header([
+        "INSTANCE",
+        "PER INSTANCE",
+        "INSTANCES",
+        "ALWAYS-ON $",
+        "UTILISATION",
+        "CROSSOVER",
+    ]);
+    for o in &a.options {
+        table.add_row([
+            o.instance.clone(),
+            o.per_instance.to_string(),
+            o.instances.to_string(),
+            format!("{:.4}", o.reserved_usd),
+            format!("{:.1} %", o.utilisation * 100.0),
+            o.crossover
+                .map_or_else(|| "none".to_string(), |c| format!("{:.1} %", c * 100.0)),
+        ]);
+    }
+    println!("{table}");
+    println!("  Verdict: {}. {}", a.verdict, a.explanation);
+    let plot = text_plot(a, PLOT_WIDTH);
+    if !plot.is_empty() {
+        println!();
+        for line in plot.lines() {
+            println!("  {line}");
+        }
+    }
+    println!();
 }
 
 /// The line items of a bill and its total.

@@ -19,6 +19,24 @@ use std::time::Duration;
 const INVOCATIONS: usize = 7;
 /// Messages left in the queue.
 const MESSAGES: usize = 3;
+/// A stack the lint flags: its scheduled function has no dead-letter queue.
+const LINTED_TEMPLATE: &str = r#"AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Nightly:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: "def handler(event, context):\n    return {}\n"
+      ReservedConcurrentExecutions: 1
+      Events:
+        Every:
+          Type: Schedule
+          Properties:
+            Schedule: rate(1 day)
+"#;
+
 /// Upper bound for the browser run.
 const BROWSER_LIMIT: Duration = Duration::from_secs(5 * 60);
 
@@ -68,6 +86,20 @@ fn console_pages_render_real_data_and_tail_logs_live() {
         assert_eq!(r.status, 200, "{}", r.text());
     }
 
+    // A stack with a lint finding: a schedule without a dead-letter queue (NL001).
+    let stack = unique("console-stack");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let template = dir.path().join("template.yaml");
+    std::fs::write(&template, LINTED_TEMPLATE).expect("write template");
+    let mut deploy = Command::new(bin());
+    deploy
+        .arg("deploy")
+        .arg(&template)
+        .args(["--stack", &stack])
+        .env("NIMBUS_ENDPOINT", &server.endpoint);
+    let run = run_with_deadline(deploy, "nimbus deploy", BROWSER_LIMIT);
+    assert!(run.status.success(), "{}\n{}", run.stdout, run.stderr);
+
     let shots = root.join("target/console-screenshots");
     let mut cmd = Command::new("node");
     cmd.arg("console.test.mjs")
@@ -76,6 +108,7 @@ fn console_pages_render_real_data_and_tail_logs_live() {
         .env("NIMBUS_FUNCTION", &name)
         .env("NIMBUS_EXPECT_INVOCATIONS", INVOCATIONS.to_string())
         .env("NIMBUS_QUEUE", &queue)
+        .env("NIMBUS_STACK", &stack)
         .env("NIMBUS_EXPECT_DEPTH", MESSAGES.to_string())
         .env("NIMBUS_SCREENSHOTS", &shots)
         .env("CHROMIUM", &chromium);

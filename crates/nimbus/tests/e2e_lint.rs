@@ -404,6 +404,30 @@ fn deploy_shows_findings_without_failing_and_lint_deployed_reads_the_server() {
     assert_eq!(v["Stacks"][0]["Stack"], stack.as_str());
     assert_eq!(pairs(&findings(&v)), expected);
 
+    // The server's endpoint (the console's view) finds the same.
+    let l = common::server().lambda();
+    let r = l.request("GET", &format!("/nimbus/v1/lint?stack={stack}"), &[], None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["Stack"], stack.as_str(), "{v}");
+    assert_eq!(v["Errors"], 1, "{v}");
+    assert_eq!(pairs(v["Findings"].as_array().expect("findings")), expected);
+    let r = l.request("GET", "/nimbus/v1/lint", &[], None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let all = r.json();
+    let ours = all["Stacks"]
+        .as_array()
+        .expect("stacks")
+        .iter()
+        .find(|s| s["Stack"] == stack.as_str())
+        .unwrap_or_else(|| panic!("{stack} not in {all}"));
+    assert_eq!(
+        pairs(ours["Findings"].as_array().expect("findings")),
+        expected
+    );
+    let r = l.request("GET", "/nimbus/v1/lint?stack=no-such-stack", &[], None);
+    assert_eq!(r.status, 404, "{}", r.text());
+
     let (code, out, _) = nimbus(&endpoint, &["lint", "--deployed", "--stack", &stack]);
     assert_eq!(code, 1);
     assert!(out.contains("NL003") && out.contains("Worker"), "{out}");

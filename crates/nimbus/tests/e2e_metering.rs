@@ -612,3 +612,168 @@ fn provisioned_concurrency_is_billed_while_configured() {
     let r = l.request("DELETE", &pc_path, &[], None);
     assert_eq!(r.status, 204, "{}", r.text());
 }
+
+/// Σ Init + Duration of a function's records, ms.
+fn busy_ms(records: &BTreeMap<String, Value>) -> f64 {
+    records
+        .values()
+        .map(|r| r["DurationMs"].as_f64().expect("duration") + r["InitMs"].as_f64().unwrap_or(0.0))
+        .sum()
+}
+
+#[test]
+fn crossover_advice_comes_from_the_measured_concurrency() {
+    let l = server().lambda();
+    let name = unique("crossover");
+    create(&l, &name);
+    // 4 at once for a second, then one more: a measured peak near 4 busy environments.
+    let endpoint = server().endpoint.clone();
+    let burst: Vec<_> = (0..4)
+        .map(|_| {
+            let endpoint = endpoint.clone();
+            let name = name.clone();
+            std::thread::spawn(move || {
+                let r = Lambda::new(&endpoint).invoke(&name, r#"{"sleep": 1.0}"#);
+                assert_eq!(r.status, 200, "{}", r.text());
+            })
+        })
+        .collect();
+    for t in burst {
+        t.join().expect("burst invocation");
+    }
+    assert_eq!(l.invoke(&name, r#"{"sleep": 0.2}"#).status, 200);
+    let records = records(&l, &name);
+    assert_eq!(records.len(), 5);
+
+    let r = l.request(
+        "GET",
+        &format!("/nimbus/v1/cost/crossover?function={name}&since=1h"),
+        &[],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let report = r.json();
+    let functions = report["Functions"].as_array().expect("functions");
+    assert_eq!(functions.len(), 1, "{report}");
+    let f = &functions[0];
+    assert_eq!(f["FunctionName"], name.as_str());
+    assert_eq!(f["MemoryMb"], MEMORY_MB);
+    // The per-minute concurrency holds exactly the records' busy time.
+    let minutes: Vec<f64> = f["ConcurrencyPerMinute"]
+        .as_array()
+        .expect("series")
+        .iter()
+        .map(|v| v.as_f64().expect("number"))
+        .collect();
+    assert!(!minutes.is_empty() && minutes.len() <= 3, "{minutes:?}");
+    let measured = minutes.iter().sum::<f64>() * 60_000.0;
+    let busy = busy_ms(&records);
+    assert!(
+        (measured - busy).abs() < 1e-6 * busy,
+        "{measured} vs {busy}"
+    );
+    assert!(busy >= 4_200.0, "{busy}");
+    let peak = f["PeakConcurrency"].as_f64().expect("peak");
+    assert_eq!(peak, minutes.iter().copied().fold(0.0, f64::max));
+    // FaaS cost is the function's bill over the same window.
+    let since = f["SinceMs"].as_i64().expect("since");
+    let r = l.request(
+        "GET",
+        &format!("/nimbus/v1/cost?function={name}&since={since}"),
+        &[],
+        None,
+    );
+    let bill: f64 = r.json()["Functions"][0]["Bill"]["Total"]
+        .as_str()
+        .expect("total")
+        .parse()
+        .expect("decimal");
+    let faas = f["FaasUsd"].as_f64().expect("faas");
+    assert!((faas - bill).abs() < 1e-12, "{faas} vs {bill}");
+    // A few seconds of work in a minute: FaaS wins against any priced instance.
+    assert_eq!(f["Verdict"], "stay on FaaS", "{f}");
+    assert!(
+        f["Explanation"]
+            .as_str()
+            .expect("why")
+            .contains("FaaS cost")
+    );
+    let options = f["Options"].as_array().expect("options");
+    let small = options
+        .iter()
+        .find(|o| o["Instance"] == "t3.small")
+        .expect("t3.small");
+    assert_eq!(small["PerInstance"], 7, "{small}");
+    assert_eq!(f["Curve"].as_array().expect("curve").len(), 21);
+
+    // A free instance type always wins: the verdict follows the table.
+    let free = json!({ "Instances": [
+        { "Name": "free.large", "Vcpus": 2, "MemoryMb": 8192, "HourlyUsd": 0 }
+    ] });
+    let r = l.request(
+        "POST",
+        &format!("/nimbus/v1/cost/crossover?function={name}&since=1h"),
+        &[("content-type", "application/json")],
+        Some(free.to_string().into_bytes()),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["Functions"][0]["Verdict"],
+        "move to reserved capacity",
+        "{}",
+        r.text()
+    );
+    // Bad tables and windows are refused with a reason.
+    for (body, want) in [
+        (
+            json!({ "Instances": [{ "Name": "x", "Vcpus": 2, "MemoryMb": 2048, "HourlyUsd": -1 }] }),
+            "HourlyUsd",
+        ),
+        (json!({ "Instances": [] }), "at least one"),
+        (json!({ "Instances": [], "Extra": 1 }), "Extra"),
+    ] {
+        let r = l.request(
+            "POST",
+            "/nimbus/v1/cost/crossover",
+            &[("content-type", "application/json")],
+            Some(body.to_string().into_bytes()),
+        );
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert!(r.text().contains(want), "{want}: {}", r.text());
+    }
+    let r = l.request("GET", "/nimbus/v1/cost/crossover?since=soon", &[], None);
+    assert_eq!(r.status, 400, "{}", r.text());
+
+    // The CLI: the verdict, the options and text bars; an instance file changes them.
+    let mut cmd = Command::new(bin());
+    cmd.args(["cost", "crossover", "--function", &name, "--since", "1h"])
+        .args(["--endpoint", &server().endpoint]);
+    let run = run_with_deadline(cmd, "nimbus cost crossover", CLI_WITHIN);
+    assert!(run.status.success(), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("Verdict: stay on FaaS"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("t3.xlarge"), "{}", run.stdout);
+    assert!(run.stdout.contains("F #"), "{}", run.stdout);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("instances.toml");
+    std::fs::write(
+        &file,
+        "[[Instances]]\nName = \"free.large\"\nVcpus = 2\nMemoryMb = 8192\nHourlyUsd = 0\n",
+    )
+    .expect("write");
+    let mut cmd = Command::new(bin());
+    cmd.args(["cost", "crossover", "--function", &name, "--since", "1h"])
+        .arg("--instances")
+        .arg(&file)
+        .args(["--endpoint", &server().endpoint]);
+    let run = run_with_deadline(cmd, "nimbus cost crossover", CLI_WITHIN);
+    assert!(run.status.success(), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("Verdict: move to reserved capacity"),
+        "{}",
+        run.stdout
+    );
+}

@@ -244,6 +244,22 @@ impl Platform {
         })
     }
 
+    /// Per minute of `[since_ms, until_ms)` in which `function` ran: attempts, cold
+    /// starts and duration percentiles, from its metering records.
+    pub async fn minute_stats(
+        &self,
+        function: &str,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<nimbus_store::metering::MinuteStatsRow>, CostError> {
+        self.metering.flush().await;
+        Ok(self
+            .metering
+            .store
+            .minute_stats(function, since_ms, until_ms)
+            .await?)
+    }
+
     /// The newest invocation records (of one function, or all), newest first.
     pub async fn metering_records(
         &self,

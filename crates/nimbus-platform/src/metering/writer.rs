@@ -247,6 +247,20 @@ mod tests {
         ) -> Result<Vec<ProvisionedTotalRow>, StoreError> {
             Ok(vec![])
         }
+        async fn busy_minutes(
+            &self,
+            _q: &MeteringQuery,
+        ) -> Result<Vec<nimbus_store::metering::BusyMinutesRow>, StoreError> {
+            Ok(vec![])
+        }
+        async fn minute_stats(
+            &self,
+            _function: &str,
+            _since_ms: i64,
+            _until_ms: i64,
+        ) -> Result<Vec<nimbus_store::metering::MinuteStatsRow>, StoreError> {
+            Ok(vec![])
+        }
         async fn list_metering(
             &self,
             _function: Option<&str>,

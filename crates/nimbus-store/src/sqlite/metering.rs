@@ -4,8 +4,9 @@
 use super::SqliteStore;
 use crate::StoreError;
 use crate::metering::{
-    METERING_LIST_LIMIT_MAX, METERING_PRUNE_BATCH_ROWS, MeteringQuery, MeteringRecord,
-    MeteringStore, MeteringTotalRow, ProvisionedTotalRow, ProvisionedUsageRow,
+    BusyMinutesRow, METERING_LIST_LIMIT_MAX, METERING_PRUNE_BATCH_ROWS, MINUTE_MS, MeteringQuery,
+    MeteringRecord, MeteringStore, MeteringTotalRow, MinuteStatsRow, ProvisionedTotalRow,
+    ProvisionedUsageRow,
 };
 use async_trait::async_trait;
 
@@ -141,6 +142,64 @@ impl MeteringStore for SqliteStore {
         .fetch_all(db.reader())
         .await
         .map_err(db.err("provisioned_totals"))
+    }
+
+    async fn busy_minutes(&self, q: &MeteringQuery) -> Result<Vec<BusyMinutesRow>, StoreError> {
+        let db = &self.control;
+        // An attempt covers [started, started + busy); busy is rounded up to whole ms (an
+        // exact integer comparison) and an empty attempt stays in its first minute.
+        sqlx::query_as::<_, BusyMinutesRow>(
+            "WITH a AS (SELECT function_name, started_ms, memory_mb, \
+                 duration_ms + COALESCE(init_ms, 0) AS busy, \
+                 CAST(duration_ms + COALESCE(init_ms, 0) AS INTEGER) \
+                   + (duration_ms + COALESCE(init_ms, 0) \
+                      > CAST(duration_ms + COALESCE(init_ms, 0) AS INTEGER)) AS busy_up \
+               FROM metering \
+               WHERE started_ms >= $1 AND started_ms < $2 \
+               AND ($3 IS NULL OR function_name = $3) AND ($4 IS NULL OR version = $4)) \
+             SELECT function_name, started_ms / $5 AS first_minute, \
+               MAX(started_ms, started_ms + busy_up - 1) / $5 AS last_minute, \
+               COUNT(*) AS attempts, SUM(started_ms) AS started_ms_sum, \
+               SUM(busy) AS busy_ms, MAX(memory_mb) AS memory_mb \
+             FROM a GROUP BY function_name, first_minute, last_minute \
+             ORDER BY function_name, first_minute, last_minute",
+        )
+        .bind(q.since_ms)
+        .bind(q.until_ms)
+        .bind(q.function.as_deref())
+        .bind(q.version.as_deref())
+        .bind(MINUTE_MS)
+        .fetch_all(db.reader())
+        .await
+        .map_err(db.err("busy_minutes"))
+    }
+
+    async fn minute_stats(
+        &self,
+        function: &str,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<MinuteStatsRow>, StoreError> {
+        let db = &self.control;
+        // Nearest rank: the p-th percentile of n values is the ⌈p·n/100⌉-th smallest.
+        sqlx::query_as::<_, MinuteStatsRow>(
+            "WITH r AS (SELECT started_ms / $4 AS minute, duration_ms, cold, \
+                 ROW_NUMBER() OVER (PARTITION BY started_ms / $4 ORDER BY duration_ms) AS rank, \
+                 COUNT(*) OVER (PARTITION BY started_ms / $4) AS n \
+               FROM metering \
+               WHERE function_name = $1 AND started_ms >= $2 AND started_ms < $3) \
+             SELECT minute, MAX(n) AS attempts, SUM(cold) AS cold_starts, \
+               MIN(CASE WHEN rank >= (n * 50 + 99) / 100 THEN duration_ms END) AS p50_ms, \
+               MIN(CASE WHEN rank >= (n * 99 + 99) / 100 THEN duration_ms END) AS p99_ms \
+             FROM r GROUP BY minute ORDER BY minute",
+        )
+        .bind(function)
+        .bind(since_ms)
+        .bind(until_ms)
+        .bind(MINUTE_MS)
+        .fetch_all(db.reader())
+        .await
+        .map_err(db.err("minute_stats"))
     }
 
     async fn list_metering(
@@ -346,5 +405,90 @@ mod tests {
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].request_id, "new");
         assert_eq!(s.prune_metering(3_000).await.expect("again"), 0);
+    }
+
+    #[tokio::test]
+    async fn busy_minutes_group_attempts_by_the_minutes_they_cover() {
+        let (_dir, s) = store().await;
+        let at =
+            |id: &str, function: &str, started_ms: i64, duration_ms: f64, init: Option<f64>| {
+                let mut r = record(id, function, started_ms, 1);
+                r.duration_ms = duration_ms;
+                r.init_ms = init;
+                r
+            };
+        let m = MINUTE_MS;
+        s.append_metering(&[
+            // Inside minute 10, twice.
+            at("a", "f", 10 * m + 1_000, 500.0, None),
+            at("b", "f", 10 * m + 2_000, 250.5, Some(100.0)),
+            // Ends exactly at the end of minute 10: still minute 10.
+            at("c", "f", 10 * m + 59_000, 1_000.0, None),
+            // One ms later it reaches minute 11; 0.25 ms past a whole ms rounds up.
+            at("d", "f", 10 * m + 59_000, 1_000.25, None),
+            // Spans minutes 12–14.
+            at("e", "f", 12 * m + 30_000, 150_000.0, None),
+            // An empty attempt at a minute's start stays in it.
+            at("z", "f", 15 * m, 0.0, None),
+            at("g", "g", 10 * m, 10.0, None),
+            // Outside the window.
+            at("old", "f", 9 * m, 10.0, None),
+        ])
+        .await
+        .expect("append");
+        let mut q = window(10 * m, 20 * m);
+        q.function = Some("f".into());
+        let rows = s.busy_minutes(&q).await.expect("busy");
+        let keys: Vec<(i64, i64, i64)> = rows
+            .iter()
+            .map(|r| (r.first_minute, r.last_minute, r.attempts))
+            .collect();
+        assert_eq!(
+            keys,
+            vec![(10, 10, 3), (10, 11, 1), (12, 14, 1), (15, 15, 1)]
+        );
+        assert_eq!(rows[0].busy_ms, 500.0 + 350.5 + 1_000.0);
+        assert_eq!(rows[0].started_ms_sum, 3 * 10 * m + 1_000 + 2_000 + 59_000);
+        assert_eq!(rows[2].busy_ms, 150_000.0);
+        assert_eq!(rows[0].memory_mb, 128);
+        let all = s.busy_minutes(&window(10 * m, 20 * m)).await.expect("all");
+        assert_eq!(all.iter().filter(|r| r.function_name == "g").count(), 1);
+    }
+
+    #[tokio::test]
+    async fn minute_stats_count_cold_starts_and_rank_durations() {
+        let (_dir, s) = store().await;
+        let m = MINUTE_MS;
+        let mut batch: Vec<MeteringRecord> = (1..=100)
+            .map(|i| {
+                let mut r = record(&format!("r{i}"), "f", 5 * m + i, 1);
+                r.duration_ms = i as f64;
+                r.cold = i <= 3;
+                r
+            })
+            .collect();
+        batch.push(record("next", "f", 6 * m, 7));
+        batch.push(record("other", "g", 5 * m, 7));
+        s.append_metering(&batch).await.expect("append");
+        let rows = s.minute_stats("f", 5 * m, 7 * m).await.expect("stats");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(
+            rows[0],
+            MinuteStatsRow {
+                minute: 5,
+                attempts: 100,
+                cold_starts: 3,
+                p50_ms: 50.0,
+                p99_ms: 99.0
+            }
+        );
+        assert_eq!((rows[1].minute, rows[1].attempts), (6, 1));
+        assert_eq!((rows[1].p50_ms, rows[1].p99_ms), (6.75, 6.75));
+        assert!(
+            s.minute_stats("f", 0, 5 * m)
+                .await
+                .expect("none")
+                .is_empty()
+        );
     }
 }
