@@ -291,6 +291,10 @@ fn the_repository_templates_lint() {
         let found = findings(&v);
         let has_error = found.iter().any(|f| f["Severity"] == "Error");
         assert_eq!(code, i32::from(has_error), "{}:\n{out}\n{err}", t.display());
+        // The example app is what newcomers copy: it must pass its own lint.
+        if t.ends_with("examples/sam-app/template.yaml") {
+            assert!(!has_error, "the example app has lint errors:\n{out}");
+        }
         for f in &found {
             let id = f["Id"].as_str().unwrap_or_default();
             assert!(
