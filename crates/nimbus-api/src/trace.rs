@@ -51,6 +51,14 @@ impl TraceId {
         self.epoch_s
     }
 
+    /// The 128 bits of the id: the epoch seconds (high 32) then the random part (low 96).
+    /// As hex, this is the Root without the `1-` and the dash, which is how AWS X-Ray and
+    /// OpenTelemetry map ids onto each other (`1-5759e988-bd862e3fe1be46a994272793` ↔
+    /// `5759e988bd862e3fe1be46a994272793`).
+    pub fn as_u128(&self) -> u128 {
+        (u128::from(self.epoch_s) << 96) | self.random
+    }
+
     /// Parses `1-<8 hex>-<24 hex>` (hex digits of either case; written back in lower case).
     pub fn parse(s: &str) -> Result<TraceId, TraceHeaderError> {
         let mut parts = s.split('-');
@@ -368,6 +376,17 @@ mod tests {
             "Root=1-00000001-000000000000000000000001;Parent=0000000000000002;Sampled=0"
         );
         assert_eq!(TraceHeader::parse(&h.to_string()), Ok(h));
+    }
+
+    #[test]
+    fn the_128_bit_form_is_the_root_without_version_and_dash() {
+        let id = TraceId::parse("1-5759e988-bd862e3fe1be46a994272793").unwrap();
+        assert_eq!(
+            format!("{:032x}", id.as_u128()),
+            "5759e988bd862e3fe1be46a994272793"
+        );
+        assert_eq!(TraceId::new(0, 0).as_u128(), 0);
+        assert_eq!(TraceId::new(1, 1).as_u128(), (1u128 << 96) | 1);
     }
 
     #[test]

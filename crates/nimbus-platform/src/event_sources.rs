@@ -662,6 +662,11 @@ async fn process_batch(p: &Arc<Platform>, m: &Mapping, batch: Vec<Received>) -> 
         trace: taken.first().and_then(|msg| {
             TraceHeader::parse_lenient(msg.attributes.get("AWSTraceHeader").map(String::as_str))
         }),
+        // The wait of the message whose trace the invocation continues.
+        queued_since_ms: taken
+            .first()
+            .and_then(|msg| msg.attributes.get("SentTimestamp"))
+            .and_then(|ms| ms.parse().ok()),
     };
     let span = tracing::info_span!("esm_batch", uuid = %m.uuid, messages = taken.len());
     let _enter = span.enter();

@@ -39,6 +39,10 @@ pub struct InvokeRequest {
     /// The caller's X-Ray trace (`X-Amzn-Trace-Id`, a message's `AWSTraceHeader`, an
     /// event's stored header); `None`: the invocation starts a new trace.
     pub trace: Option<nimbus_api::trace::TraceHeader>,
+    /// When the input became due after waiting in a queue (Unix ms: an asynchronous event's
+    /// acceptance or retry time, a queue message's send time); `None`: it did not wait.
+    /// Exported as the `queue_wait` span.
+    pub queued_since_ms: Option<i64>,
 }
 
 /// The result of an invocation that ran (successfully or not).
@@ -212,32 +216,48 @@ impl Platform {
     /// logs written; a dropped request never leaks an environment.
     pub async fn invoke(
         self: &Arc<Self>,
-        req: InvokeRequest,
+        mut req: InvokeRequest,
     ) -> Result<InvokeResponse, InvokeError> {
         let (function, qualifier) = self
             .resolve(&req.function, req.qualifier.as_deref())
             .await?;
-        let permit = self
-            .admission
-            .try_acquire(&function.name)
-            .map_err(|reason| {
-                self.count_throttle(&function);
-                InvokeError::Throttled(reason)
-            })?;
         let request_id = req
             .request_id
             .clone()
             .unwrap_or_else(|| fast_uuid().to_string());
+        // The trace is settled before the span exists, so the exported spans carry its Root.
+        let incoming = *req.trace.get_or_insert_with(crate::traces::new_trace);
+        // Field names follow OpenTelemetry's FaaS conventions: they become span attributes.
         let span = tracing::info_span!(
             "invocation",
-            request_id = %request_id,
-            function = %function.name,
-            version = %function.version,
+            otel.kind = "server",
+            otel.status_code = tracing::field::Empty,
+            faas.invocation_id = %request_id,
+            faas.name = %function.name,
+            faas.version = %function.version,
+            faas.trigger = crate::otel::faas_trigger(req.trigger),
+            nimbus.trigger = req.trigger.as_str(),
+            faas.coldstart = tracing::field::Empty,
             env = tracing::field::Empty,
-            cold = tracing::field::Empty,
             outcome = tracing::field::Empty,
-            trace = tracing::field::Empty,
+            aws.xray.trace_header = tracing::field::Empty,
+            nimbus.queue_wait_ms = tracing::field::Empty,
         );
+        crate::otel::continue_trace(&span, &incoming);
+        if let Some(since) = req.queued_since_ms {
+            let waited = crate::clock::now_ms().saturating_sub(since).max(0);
+            span.record("nimbus.queue_wait_ms", waited);
+            crate::otel::queue_wait(&span, since);
+        }
+        let admitted = {
+            let _admission = tracing::info_span!(parent: &span, "admission").entered();
+            self.admission.try_acquire(&function.name)
+        };
+        let permit = admitted.map_err(|reason| {
+            span.record("outcome", "throttled");
+            self.count_throttle(&function);
+            InvokeError::Throttled(reason)
+        })?;
         // The ARN as invoked: qualified when the caller qualified it.
         let invoked_arn = match &qualifier {
             Some(q) => format!("{}:{q}", function.arn),
@@ -273,6 +293,8 @@ impl Platform {
             self.retire(env);
         }
         let cold = warm.is_none();
+        let span = tracing::Span::current();
+        span.record("faas.coldstart", cold);
         let acquired = match warm {
             Some(env) => {
                 self.stats.warm_starts.fetch_add(1, Ordering::Relaxed);
@@ -303,24 +325,26 @@ impl Platform {
                     return Err(InvokeError::Throttled(reason));
                 }
                 self.stats.cold_starts.fetch_add(1, Ordering::Relaxed);
-                self.cold_start(function, request_id, &mut log).await?
+                self.cold_start(function, request_id, &mut log)
+                    .instrument(tracing::info_span!("cold_start"))
+                    .await?
             }
         };
-        let span = tracing::Span::current();
         let (outcome, duration_ms, init_ms, max_mem, stream, env) = match acquired {
             Ok(ready) => {
                 span.record("env", ready.env.id.as_str());
-                span.record("cold", ready.init_ms.is_some());
                 let env = ready.env;
                 env.reset_memory_peak();
                 log.push(logs::start_line(request_id, &function.version));
                 let timeout = Duration::from_secs(u64::from(function.config.timeout_s))
                     .saturating_sub(ready.init_in_invoke);
+                let run_span = tracing::info_span!("run");
                 let trace = crate::traces::for_invocation(
                     req.trace.as_ref(),
                     &function.config.tracing_mode,
+                    crate::otel::segment_of(&run_span),
                 );
-                span.record("trace", tracing::field::display(&trace.root));
+                span.record("aws.xray.trace_header", tracing::field::display(&trace));
                 let started = Instant::now();
                 let result = env
                     .run(Invocation {
@@ -331,6 +355,7 @@ impl Platform {
                         payload: req.payload.clone(),
                         timeout,
                     })
+                    .instrument(run_span)
                     .await;
                 let duration_ms = started.elapsed().as_secs_f64() * 1000.0
                     + ready.init_in_invoke.as_secs_f64() * 1000.0;
@@ -401,6 +426,9 @@ impl Platform {
                 (None, false) => "success",
             },
         );
+        if outcome.function_error {
+            span.record("otel.status_code", "error");
+        }
         self.logs.emit(&group, &stream, log.take_unemitted());
         self.count_invocation(function, outcome.function_error, duration_ms);
         self.record_metrics(

@@ -22,6 +22,7 @@ pub mod logs_api;
 pub mod metering;
 pub mod metrics;
 pub mod model;
+pub mod otel;
 pub mod package;
 pub mod platform;
 pub(crate) mod pool;

@@ -19,12 +19,18 @@ pub fn new_trace() -> TraceHeader {
 }
 
 /// The header an invocation's runtime sees: the incoming trace (or a new one) one hop
-/// further, with a new `Parent`. With no decision upstream, `TracingConfig.Mode` decides:
-/// `Active` samples, `PassThrough` does not (Lambda's rule; nothing is exported either way).
-pub(crate) fn for_invocation(incoming: Option<&TraceHeader>, tracing_mode: &str) -> TraceHeader {
+/// further, with a new `Parent` (`segment`: the platform's `run` span when spans are
+/// exported, else random). With no decision upstream, `TracingConfig.Mode` decides:
+/// `Active` samples, `PassThrough` does not (Lambda's rule; no X-Ray segments are sent
+/// either way).
+pub(crate) fn for_invocation(
+    incoming: Option<&TraceHeader>,
+    tracing_mode: &str,
+    segment: Option<SegmentId>,
+) -> TraceHeader {
     let trace = incoming.copied().unwrap_or_else(new_trace);
     trace
-        .child(SegmentId(rand::random()))
+        .child(segment.unwrap_or_else(|| SegmentId(rand::random())))
         .decided(tracing_mode == "Active")
 }
 
@@ -71,13 +77,13 @@ mod tests {
         let incoming =
             TraceHeader::parse("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8")
                 .unwrap();
-        let hop = for_invocation(Some(&incoming), "PassThrough");
+        let hop = for_invocation(Some(&incoming), "PassThrough", None);
         assert_eq!(hop.root, incoming.root);
         assert!(hop.parent.is_some());
         assert_ne!(hop.parent, incoming.parent);
         assert_eq!(hop.sampled, Some(false));
         assert_eq!(
-            for_invocation(Some(&incoming), "Active").sampled,
+            for_invocation(Some(&incoming), "Active", None).sampled,
             Some(true)
         );
         // An upstream decision wins over the mode.
@@ -86,18 +92,21 @@ mod tests {
             ..incoming
         };
         assert_eq!(
-            for_invocation(Some(&sampled), "Active").sampled,
+            for_invocation(Some(&sampled), "Active", None).sampled,
             Some(false)
         );
     }
 
     #[test]
     fn an_invocation_without_a_trace_starts_one() {
-        let a = for_invocation(None, "PassThrough");
-        let b = for_invocation(None, "PassThrough");
+        let a = for_invocation(None, "PassThrough", None);
+        let b = for_invocation(None, "PassThrough", None);
         assert_ne!(a.root, b.root);
         assert!(a.parent.is_some());
         assert_eq!(a.sampled, Some(false));
+        // The platform's span, when there is one, is the function's parent.
+        let c = for_invocation(None, "PassThrough", Some(SegmentId(7)));
+        assert_eq!(c.parent, Some(SegmentId(7)));
     }
 
     #[test]

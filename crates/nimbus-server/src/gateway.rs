@@ -161,6 +161,7 @@ async fn handle(State(s): State<GatewayState>, req: Request) -> Response {
             request_id: Some(request_id.clone()),
             trigger: nimbus_platform::metering::Trigger::Gateway,
             trace: Some(trace),
+            queued_since_ms: None,
         })
         .await;
     let mut answer = match result {

@@ -84,6 +84,7 @@ pub(crate) async fn invoke(
                     request_id: None,
                     trigger: nimbus_platform::metering::Trigger::Sync,
                     trace,
+                    queued_since_ms: None,
                 })
                 .await?;
             let mut resp = (StatusCode::OK, result.payload).into_response();

@@ -10,6 +10,7 @@ mod deployments_cmd;
 mod dev;
 mod lint_cmd;
 mod metrics_cmd;
+mod otlp;
 mod serve;
 mod settings;
 mod zipdir;

@@ -80,7 +80,9 @@ fn lock_holders(lock: &std::fs::File) -> String {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::resolve(args)?;
-    init_tracing();
+    // Until the sandboxes have started the process must stay single-threaded, and the span
+    // exporter is a thread: log through a subscriber of this thread until then.
+    let early_log = tracing::subscriber::set_default(subscriber(None));
     let data_dir = settings.platform.data_dir.clone();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("create data dir {}", data_dir.display()))?;
@@ -91,6 +93,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // The spawner must be started while this process is still single-threaded.
     let sandboxes =
         Arc::new(Sandboxes::start(settings.platform.sandbox_config()).context("start sandboxes")?);
+    drop(early_log);
+    let exporter = settings
+        .otlp_traces_url
+        .as_deref()
+        .map(|url| {
+            crate::otlp::start(url).with_context(|| format!("start exporting spans to {url}"))
+        })
+        .transpose()?;
+    init_tracing(exporter.as_ref());
+    if let Some(url) = &settings.otlp_traces_url {
+        tracing::info!(%url, "exporting platform spans over OTLP/HTTP");
+    }
     let protections = sandboxes.protections().clone();
     if !protections.not_enforced.is_empty() {
         eprintln!(
@@ -107,6 +121,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("start async runtime")?;
     let result = runtime.block_on(serve(settings, sandboxes));
+    // The server has stopped (or failed): send the spans still queued.
+    if let Some(provider) = &exporter {
+        crate::otlp::shutdown(provider);
+    }
     drop(lock);
     result.map(|()| ExitCode::SUCCESS)
 }
@@ -233,14 +251,29 @@ fn watch_stdin() -> impl std::future::Future<Output = ()> {
     }
 }
 
-fn init_tracing() {
+/// Installs the process-wide subscriber: the log on stderr, and the span exporter when
+/// there is one.
+fn init_tracing(exporter: Option<&opentelemetry_sdk::trace::SdkTracerProvider>) {
+    let _ = tracing::subscriber::set_global_default(subscriber(exporter));
+}
+
+/// The log on stderr (filtered by `NIMBUS_LOG`/`RUST_LOG`) and, with an exporter, the
+/// OpenTelemetry layer (with its own filter: the log's level does not change what is
+/// exported).
+fn subscriber(
+    exporter: Option<&opentelemetry_sdk::trace::SdkTracerProvider>,
+) -> impl tracing::Subscriber + Send + Sync {
+    use std::io::IsTerminal;
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
     let filter = std::env::var("NIMBUS_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| LOG_FILTER_DEFAULT.to_string());
-    use std::io::IsTerminal;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+    let log = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
-        .try_init();
+        .with_filter(tracing_subscriber::EnvFilter::new(filter));
+    tracing_subscriber::registry()
+        .with(log)
+        .with(exporter.map(crate::otlp::layer))
 }

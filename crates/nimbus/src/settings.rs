@@ -21,6 +21,7 @@
 //! async_time_scale = 1.0    # multiplies async retry delays and event ages (tests: 0.01)
 //! routing_seed = 42        # optional: reproducible weighted-alias splits
 //! bill_init = true         # metering: bill Init of managed runtimes (Lambda since 2025-08)
+//! otlp_endpoint = "http://127.0.0.1:4318"  # optional: export platform spans (OTLP/HTTP)
 //!
 //! [runtimes]
 //! "python3.12" = "/usr/bin/python3.12"
@@ -115,6 +116,12 @@ pub struct ServeArgs {
     /// Init billed for custom runtimes only).
     #[arg(long, env = "NIMBUS_BILL_INIT")]
     pub bill_init: Option<bool>,
+    /// Export platform spans (invocation, admission, cold start, queue wait, run) over
+    /// OTLP/HTTP protobuf to this collector base URL (`/v1/traces` is appended). Without it,
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT` are used; with
+    /// none of them, nothing is exported.
+    #[arg(long, env = "NIMBUS_OTLP_ENDPOINT", value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,6 +144,7 @@ struct FileSettings {
     routing_seed: Option<u64>,
     gateway_listen: Option<String>,
     bill_init: Option<bool>,
+    otlp_endpoint: Option<String>,
     #[serde(default)]
     runtimes: BTreeMap<String, PathBuf>,
 }
@@ -155,6 +163,8 @@ pub struct Settings {
     pub platform: PlatformConfig,
     /// The hand-moved clock in `platform.clock`, under `--manual-clock`.
     pub manual_clock: Option<std::sync::Arc<nimbus_platform::clock::ManualClock>>,
+    /// Where platform spans are exported (the full `…/v1/traces` URL); `None`: nowhere.
+    pub otlp_traces_url: Option<String>,
 }
 
 impl Settings {
@@ -283,6 +293,13 @@ impl Settings {
                 bail!("runtime path for {id} must be absolute: {}", path.display());
             }
         }
+        let otlp_traces_url = crate::otlp::traces_url(
+            args.otlp_endpoint.or(file.otlp_endpoint).as_deref(),
+            std::env::var(crate::otlp::ENV_TRACES_ENDPOINT)
+                .ok()
+                .as_deref(),
+            std::env::var(crate::otlp::ENV_ENDPOINT).ok().as_deref(),
+        )?;
         let manual_clock = args.manual_clock.then(|| {
             let clock = std::sync::Arc::new(nimbus_platform::clock::ManualClock::new(
                 nimbus_platform::clock::now_ms(),
@@ -296,6 +313,7 @@ impl Settings {
             gateway_listen_defaulted,
             platform,
             manual_clock,
+            otlp_traces_url,
         })
     }
 }
@@ -359,6 +377,7 @@ mod tests {
             gateway_listen: None,
             manual_clock: false,
             bill_init: None,
+            otlp_endpoint: None,
         }
     }
 

@@ -167,6 +167,8 @@ impl Platform {
                 request_id: Some(row.id.clone()),
                 trigger: crate::metering::Trigger::Async,
                 trace: Some(crate::traces::of_event(&row)),
+                // Due since acceptance (first attempt) or since its retry time.
+                queued_since_ms: Some(row.next_attempt_ms),
             })
             .await;
         let expected = row.state.clone();

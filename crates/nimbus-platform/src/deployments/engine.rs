@@ -404,6 +404,7 @@ impl Platform {
             request_id: None,
             trigger: crate::metering::Trigger::DeploymentHook,
             trace: None,
+            queued_since_ms: None,
         };
         match self.invoke(req).await {
             Ok(resp) if resp.function_error => Err(format!(
