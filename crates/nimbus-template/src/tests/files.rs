@@ -233,7 +233,14 @@ fn the_example_app() {
         Some("Canary10Percent5Minutes")
     );
     let queues: Vec<&str> = spec.queues.iter().map(|q| q.queue_name.as_str()).collect();
-    assert_eq!(queues, ["app-OrdersDeadLetterQueue", "app-OrdersQueue"]);
+    assert_eq!(
+        queues,
+        [
+            "app-OrdersDeadLetterQueue",
+            "app-OrdersQueue",
+            "app-TickDeadLetterQueue"
+        ]
+    );
     let outputs: Vec<(&str, &str)> = spec
         .outputs
         .iter()
@@ -262,4 +269,11 @@ fn the_example_app() {
         &tick.events[0].source,
         EventSource::Schedule { expression, v2: false, .. } if expression == "rate(1 minute)"
     ));
+    // A schedule invokes asynchronously: failures go to a DLQ, retries are bounded.
+    assert_eq!(
+        tick.dead_letter_target_arn.as_deref(),
+        Some("arn:aws:sqs:us-east-1:123456789012:app-TickDeadLetterQueue")
+    );
+    assert_eq!(tick.reserved_concurrency, Some(1));
+    assert!(tick.event_invoke_config.is_some());
 }
