@@ -21,10 +21,11 @@
 //! | UnreservedConcurrentExecutions               | `lambda_unreserved_concurrent_executions`                    | gauge     |                   |
 //! | ProvisionedConcurrentExecutions              | `lambda_provisioned_concurrent_executions`                   | gauge     | function          |
 //! | ProvisionedConcurrencyUtilization            | `lambda_provisioned_concurrency_utilization` (0–1)           | gauge     | function          |
-//! | AsyncEventsReceived                          | `lambda_async_events_received_total`                         | counter   |                   |
-//! | AsyncEventsDropped                           | `lambda_async_events_dropped_total`                          | counter   |                   |
+//! | AsyncEventsReceived                          | `lambda_async_events_received_total`                         | counter   | function          |
+//! | AsyncEventsDropped                           | `lambda_async_events_dropped_total`                          | counter   | function          |
 //! | AsyncEventAge                                | `lambda_async_event_age_milliseconds` (oldest due event)     | gauge     |                   |
-//! | DeadLetterErrors + DestinationDeliveryFailures | `lambda_async_delivery_failures_total`                     | counter   |                   |
+//! | DeadLetterErrors                             | `lambda_dead_letter_errors_total`                            | counter   | function          |
+//! | DestinationDeliveryFailures                  | `lambda_destination_delivery_failures_total`                 | counter   | function          |
 //! | IteratorAge (SQS mappings: oldest message)   | `lambda_iterator_age_milliseconds`                           | gauge     | function, queue   |
 //! | SQS ApproximateNumberOfMessagesVisible / NotVisible / Delayed | `sqs_approximate_number_of_messages_{visible,not_visible,delayed}` | gauge | queue |
 //! | SQS ApproximateAgeOfOldestMessage            | `sqs_approximate_age_of_oldest_message_seconds`              | gauge     | queue             |
@@ -33,8 +34,8 @@
 //! one above; admission's own account-wide count is `nimbus_admission_spillover_invocations_total`.
 //! Nimbus adds `nimbus_*` families: cold starts per version, reserved and provisioned
 //! concurrency, account limits, throttles by reason, environments, the asynchronous backlog
-//! by state, and the cap's bookkeeping. The asynchronous counters are account-wide (the
-//! engine counts them so); the dead-letter and destination failures share one counter.
+//! by state, and the cap's bookkeeping. The asynchronous counters are per function, without
+//! a version (an event is accepted before a version is chosen), capped like the rest.
 //!
 //! # Cardinality
 //!

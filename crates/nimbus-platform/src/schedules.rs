@@ -41,6 +41,7 @@ use nimbus_schedule::ScheduleError;
 use nimbus_store::StoreError;
 
 use crate::async_events::AsyncEvents;
+use crate::metrics::series::AsyncSample;
 use crate::platform::Platform;
 
 pub use decide::{Decision, SKIPPED_COUNT_MAX, SlotState, due_slots};
@@ -222,8 +223,9 @@ impl engine::FireHooks for AsyncEvents {
             });
     }
 
-    fn enqueued(&self) {
+    fn enqueued(&self, function: &str) {
         self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+        self.by_function.add(function, AsyncSample::Received);
         self.wake.notify_one();
     }
 }

@@ -108,6 +108,16 @@ fn counters_match_the_invocations_made() {
     let l = server().lambda();
     let name = unique("metrics");
     create(&l, &name);
+    // Its dead-letter queue does not exist (set before any environment starts, so the change
+    // costs no cold start).
+    let missing = |what: &str| format!("arn:aws:sqs:us-east-1:000000000000:{}", unique(what));
+    let r = send(
+        &l,
+        "PUT",
+        &format!("/2015-03-31/functions/{name}/configuration"),
+        json!({ "DeadLetterConfig": { "TargetArn": missing("no-dlq") } }),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
     // 3 successes and 2 function errors, one environment: 1 cold start, then warm.
     for i in 0..5 {
         let r = invoke(&l, &name, if i < 3 { "{}" } else { r#"{"fail":true}"# });
@@ -126,12 +136,16 @@ fn counters_match_the_invocations_made() {
     assert_eq!(r.status, 200, "{}", r.text());
     let r = invoke(&l, &off, "{}");
     assert_eq!(r.status, 429, "{}", r.text());
-    // One asynchronous event that fails its only attempt: received, run once, dropped.
+    // One asynchronous event that fails its only attempt: received, run once, dropped; its
+    // dead-letter queue and its OnFailure destination do not exist, so both deliveries fail.
     let r = send(
         &l,
         "PUT",
         &format!("/2019-09-25/functions/{name}/event-invoke-config"),
-        json!({ "MaximumRetryAttempts": 0 }),
+        json!({
+            "MaximumRetryAttempts": 0,
+            "DestinationConfig": { "OnFailure": { "Destination": missing("no-dest") } }
+        }),
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let r = l.request(
@@ -146,6 +160,7 @@ fn counters_match_the_invocations_made() {
 
     let text = scrape(&l);
     let latest = labels(&name, "$LATEST");
+    let only = format!("{{function=\"{name}\"}}");
     let off_latest = labels(&off, "$LATEST");
     let duration_inf = format!(
         "lambda_duration_milliseconds_bucket{{function=\"{name}\",version=\"$LATEST\",le=\"+Inf\"}}"
@@ -168,8 +183,10 @@ fn counters_match_the_invocations_made() {
                     .to_string(),
                 1.0,
             ),
-            ("lambda_async_events_received_total".to_string(), 1.0),
-            ("lambda_async_events_dropped_total".to_string(), 1.0),
+            (format!("lambda_async_events_received_total{only}"), 1.0),
+            (format!("lambda_async_events_dropped_total{only}"), 1.0),
+            (format!("lambda_dead_letter_errors_total{only}"), 1.0),
+            (format!("lambda_destination_delivery_failures_total{only}"), 1.0),
             ("nimbus_async_attempts_total".to_string(), 1.0),
             ("nimbus_metrics_folded_samples_total".to_string(), 0.0),
         ],

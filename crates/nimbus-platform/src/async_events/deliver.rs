@@ -6,6 +6,7 @@
 
 use super::policy::Condition;
 use crate::limits::{ASYNC_DELIVERY_GRACE, ASYNC_DELIVERY_RETRY, DLQ_ERROR_MESSAGE_CHARS_MAX};
+use crate::metrics::series::AsyncSample;
 use crate::platform::Platform;
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -16,6 +17,10 @@ use nimbus_store::EventRow;
 use nimbus_store::events::state;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
+
+/// The target name of a dead-letter delivery (destinations are `onSuccess`/`onFailure`);
+/// stored with a delivering event, so it must not change.
+const DLQ_TARGET: &str = "dlq";
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -117,7 +122,7 @@ impl Platform {
             Condition::RetriesExhausted | Condition::EventAgeExceeded => {
                 if let Some(arn) = self.dead_letter_target(&row).await {
                     deliveries.push(Delivery {
-                        target: "dlq".into(),
+                        target: DLQ_TARGET.into(),
                         arn,
                     });
                 }
@@ -205,6 +210,14 @@ impl Platform {
                         .counters
                         .delivery_errors
                         .fetch_add(1, Ordering::Relaxed);
+                    let sample = if d.target == DLQ_TARGET {
+                        AsyncSample::DeadLetterError
+                    } else {
+                        AsyncSample::DestinationDeliveryFailure
+                    };
+                    self.async_events
+                        .by_function
+                        .add(&row.function_name, sample);
                     tracing::warn!(request_id = %row.id, target = %d.target, arn = %d.arn, error = %e, "delivery failed");
                     made.push(Delivered {
                         target: d.target,
@@ -239,7 +252,7 @@ impl Platform {
                     .ok_or_else(|| {
                         DeliveryError::Retry("the queue service is not attached yet".into())
                     })?;
-                let (body, attributes) = if d.target == "dlq" {
+                let (body, attributes) = if d.target == DLQ_TARGET {
                     (
                         String::from_utf8_lossy(&row.payload).into_owned(),
                         dlq_attributes(row),
@@ -303,6 +316,11 @@ impl Platform {
                     Condition::EventAgeExceeded => &events.counters.expired,
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
+                if condition != Condition::Success {
+                    events
+                        .by_function
+                        .add(&row.function_name, AsyncSample::Dropped);
+                }
                 tracing::debug!(request_id = %row.id, state = %row.state, "asynchronous event finished");
             }
             Ok(false) => {

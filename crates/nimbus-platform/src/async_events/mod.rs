@@ -19,6 +19,7 @@ use crate::invoke::InvokeError;
 use crate::limits::{
     ASYNC_ACCEPT_BATCH_MAX, ASYNC_ACCEPT_QUEUE_MAX, ASYNC_PENDING_MAX, ASYNC_UPDATE_BATCH_MAX,
 };
+use crate::metrics::series::{AsyncSample, AsyncTable};
 use crate::platform::Platform;
 use bytes::Bytes;
 use nimbus_api::error::ThrottleReason;
@@ -52,6 +53,8 @@ pub(crate) struct AsyncEvents {
     /// Where queue deliveries go (the queue service, once it is attached).
     pub(crate) queue_sink: RwLock<Option<Arc<dyn QueueSink>>>,
     pub(crate) counters: AsyncCounters,
+    /// The same, per function (what `/metrics` shows).
+    pub(crate) by_function: AsyncTable,
     /// State changes of concurrent dispatches share a transaction (one fsync for many).
     updates: GroupCommit<(EventRow, String), bool>,
 }
@@ -91,6 +94,7 @@ impl AsyncEvents {
             configs: RwLock::new(HashMap::new()),
             queue_sink: RwLock::new(None),
             counters: AsyncCounters::default(),
+            by_function: AsyncTable::default(),
             updates: GroupCommit::new(ASYNC_UPDATE_BATCH_MAX),
         }
     }
@@ -164,6 +168,9 @@ impl Platform {
         row.trace_header = Some(trace.unwrap_or_else(crate::traces::new_trace).to_string());
         self.enqueue_event(row).await?;
         events.counters.accepted.fetch_add(1, Ordering::Relaxed);
+        events
+            .by_function
+            .add(&resolved.name, AsyncSample::Received);
         Ok(id)
     }
 

@@ -303,30 +303,50 @@ async fn asynchronous(p: &Platform) -> Vec<Family> {
         }
         Err(e) => tracing::warn!(error = %e, "metrics: could not count asynchronous events"),
     }
+    let mut received = Family::new(
+        "lambda_async_events_received_total",
+        "Asynchronous invocations accepted (202), schedules' included (CloudWatch AsyncEventsReceived).",
+        Kind::Counter,
+    );
+    let mut dropped = Family::new(
+        "lambda_async_events_dropped_total",
+        "Asynchronous events that ended without a successful run: retries exhausted or too old (CloudWatch AsyncEventsDropped).",
+        Kind::Counter,
+    );
+    let mut dead_letter = Family::new(
+        "lambda_dead_letter_errors_total",
+        "Dead-letter queue deliveries that failed (CloudWatch DeadLetterErrors).",
+        Kind::Counter,
+    );
+    let mut destination = Family::new(
+        "lambda_destination_delivery_failures_total",
+        "OnSuccess/OnFailure destination deliveries that failed (CloudWatch DestinationDeliveryFailures).",
+        Kind::Counter,
+    );
+    let (per_function, folded) = events.by_function.snapshot();
+    for (function, counts) in per_function {
+        let label = || vec![("function", function.clone())];
+        received.push(label(), counts.received as f64);
+        dropped.push(label(), counts.dropped as f64);
+        dead_letter.push(label(), counts.dead_letter_errors as f64);
+        destination.push(label(), counts.destination_delivery_failures as f64);
+    }
     vec![
+        received,
+        dropped,
+        dead_letter,
+        destination,
         one(
-            "lambda_async_events_received_total",
-            "Asynchronous invocations accepted (202) (CloudWatch AsyncEventsReceived, account-wide).",
+            "nimbus_async_folded_samples_total",
+            "Asynchronous samples counted under function=\"__other__\" because of the cardinality cap.",
             Kind::Counter,
-            load(&c.accepted),
-        ),
-        one(
-            "lambda_async_events_dropped_total",
-            "Asynchronous events that ended without a successful run: retries exhausted or too old (CloudWatch AsyncEventsDropped, account-wide).",
-            Kind::Counter,
-            load(&c.failed) + load(&c.expired),
+            folded as f64,
         ),
         one(
             "lambda_async_event_age_milliseconds",
             "Age since acceptance of the pending event that has been due longest, 0 when none is due (like CloudWatch AsyncEventAge).",
             Kind::Gauge,
             age_ms as f64,
-        ),
-        one(
-            "lambda_async_delivery_failures_total",
-            "Dead-letter queue and destination deliveries that failed (CloudWatch DeadLetterErrors plus DestinationDeliveryFailures).",
-            Kind::Counter,
-            load(&c.delivery_errors),
         ),
         one(
             "nimbus_async_attempts_total",

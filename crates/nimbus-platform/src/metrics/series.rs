@@ -243,6 +243,87 @@ impl SeriesTable {
     }
 }
 
+/// What happened to one function's asynchronous events (CloudWatch reports these per
+/// function, without a version: an event is accepted before a version is chosen).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AsyncCounts {
+    /// Events accepted (AsyncEventsReceived).
+    pub received: u64,
+    /// Events that ended without a successful run: retries exhausted or too old
+    /// (AsyncEventsDropped).
+    pub dropped: u64,
+    /// Dead-letter queue deliveries that failed (DeadLetterErrors).
+    pub dead_letter_errors: u64,
+    /// OnSuccess/OnFailure destination deliveries that failed (DestinationDeliveryFailures).
+    pub destination_delivery_failures: u64,
+}
+
+/// One event of [`AsyncCounts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsyncSample {
+    /// Accepted.
+    Received,
+    /// Ended without success.
+    Dropped,
+    /// Its dead-letter delivery failed.
+    DeadLetterError,
+    /// A destination delivery failed.
+    DestinationDeliveryFailure,
+}
+
+/// Per-function asynchronous counters, capped like [`SeriesTable`]: the first
+/// [`SERIES_MAX`] functions get series of their own, the rest count under [`OTHER`].
+#[derive(Debug, Default)]
+pub struct AsyncTable {
+    inner: Mutex<AsyncInner>,
+}
+
+#[derive(Debug, Default)]
+struct AsyncInner {
+    by_function: HashMap<String, AsyncCounts>,
+    other: Option<AsyncCounts>,
+    folded_samples: u64,
+}
+
+impl AsyncTable {
+    /// Counts `sample` for `function`.
+    pub fn add(&self, function: &str, sample: AsyncSample) {
+        // Counters stay consistent under every update; a panic elsewhere must not stop them.
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let inner = &mut *inner;
+        let counts = if let Some(c) = inner.by_function.get_mut(function) {
+            c
+        } else if inner.by_function.len() < SERIES_MAX {
+            inner.by_function.entry(function.to_string()).or_default()
+        } else {
+            inner.folded_samples += 1;
+            inner.other.get_or_insert_with(AsyncCounts::default)
+        };
+        match sample {
+            AsyncSample::Received => counts.received += 1,
+            AsyncSample::Dropped => counts.dropped += 1,
+            AsyncSample::DeadLetterError => counts.dead_letter_errors += 1,
+            AsyncSample::DestinationDeliveryFailure => counts.destination_delivery_failures += 1,
+        }
+    }
+
+    /// Every function's counts by name, the folded ones last (as [`OTHER`]), and how many
+    /// samples were folded.
+    pub fn snapshot(&self) -> (Vec<(String, AsyncCounts)>, u64) {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut rows: Vec<(String, AsyncCounts)> = inner
+            .by_function
+            .iter()
+            .map(|(f, c)| (f.clone(), *c))
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(other) = inner.other {
+            rows.push((OTHER.to_string(), other));
+        }
+        (rows, inner.folded_samples)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,5 +457,48 @@ mod tests {
         t.observe("f", "1", &ran(-5.0));
         let d = t.snapshot().series[0].counts.duration();
         assert_eq!((d.counts[0], d.sum), (2, 0.0));
+    }
+
+    #[test]
+    fn async_counts_are_per_function_and_capped() {
+        let t = AsyncTable::default();
+        t.add("f", AsyncSample::Received);
+        t.add("f", AsyncSample::Received);
+        t.add("f", AsyncSample::Dropped);
+        t.add("f", AsyncSample::DeadLetterError);
+        t.add("g", AsyncSample::DestinationDeliveryFailure);
+        let (rows, folded) = t.snapshot();
+        assert_eq!(folded, 0);
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    "f".to_string(),
+                    AsyncCounts {
+                        received: 2,
+                        dropped: 1,
+                        dead_letter_errors: 1,
+                        destination_delivery_failures: 0
+                    }
+                ),
+                (
+                    "g".to_string(),
+                    AsyncCounts {
+                        destination_delivery_failures: 1,
+                        ..AsyncCounts::default()
+                    }
+                ),
+            ]
+        );
+        for i in 0..SERIES_MAX {
+            t.add(&format!("fn-{i}"), AsyncSample::Received);
+        }
+        let (rows, folded) = t.snapshot();
+        assert_eq!(rows.len(), SERIES_MAX + 1);
+        assert_eq!(folded, 2);
+        assert_eq!(
+            rows.last().map(|r| (r.0.as_str(), r.1.received)),
+            Some((OTHER, 2))
+        );
     }
 }

@@ -27,8 +27,8 @@ pub(crate) trait FireHooks: Send + Sync {
     fn reserve(&self);
     /// The event was not stored after all.
     fn unreserve(&self);
-    /// The event is stored: count it and wake the dispatcher.
-    fn enqueued(&self);
+    /// The event for `function` is stored: count it and wake the dispatcher.
+    fn enqueued(&self, function: &str);
 }
 
 /// The outcome of one pass over the schedules.
@@ -194,7 +194,7 @@ impl Schedules {
             .await
         {
             Ok(true) => {
-                hooks.enqueued();
+                hooks.enqueued(&event.function_name);
                 tracing::debug!(
                     owner = %row.owner,
                     schedule = %row.name,

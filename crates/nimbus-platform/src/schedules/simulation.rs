@@ -148,7 +148,7 @@ struct Counting {
 impl FireHooks for Counting {
     fn reserve(&self) {}
     fn unreserve(&self) {}
-    fn enqueued(&self) {
+    fn enqueued(&self, _function: &str) {
         self.enqueued.fetch_add(1, Ordering::SeqCst);
     }
 }

@@ -33,7 +33,7 @@ impl FireHooks for Counting {
     fn unreserve(&self) {
         self.unfinished.fetch_sub(1, Ordering::SeqCst);
     }
-    fn enqueued(&self) {
+    fn enqueued(&self, _function: &str) {
         self.enqueued.fetch_add(1, Ordering::SeqCst);
     }
 }
