@@ -182,7 +182,7 @@ fn print(linted: &[Linted], note: Option<&str>, output: Output, template: Option
     for l in linted {
         println!("Stack {}: {}", l.stack, counts(&l.findings));
         if !l.findings.is_empty() {
-            println!("{}", table(&l.findings));
+            print!("{}", render(&l.findings));
         }
     }
 }
@@ -212,25 +212,25 @@ pub fn counts(findings: &[Finding]) -> String {
     .join(", ")
 }
 
-/// Id, severity, resource (with its template line), message and fix.
-pub fn table(findings: &[Finding]) -> comfy_table::Table {
-    let mut table = comfy_table::Table::new();
-    table.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
-    table.set_header(["Id", "Severity", "Resource", "Message", "Fix"]);
+/// One block per finding: id, severity and resource (with its template line), then what is
+/// wrong, why it matters and the fix, each on its own line (readable at any width).
+pub fn render(findings: &[Finding]) -> String {
+    let mut out = String::new();
     for f in findings {
         let resource = match f.location {
             Some(l) => format!("{} (line {})", f.resource, l.line),
             None => f.resource.clone(),
         };
-        table.add_row([
-            f.id.as_str(),
+        out.push_str(&format!(
+            "  {} {:<7} {resource}\n      {}\n      why: {}\n      fix: {}\n",
+            f.id,
             f.severity.as_str(),
-            &resource,
-            &f.message,
-            &f.fix,
-        ]);
+            f.message,
+            f.why,
+            f.fix
+        ));
     }
-    table
+    out
 }
 
 /// Shown by `nimbus deploy` before its summary; deploys go ahead whatever it says.
@@ -238,8 +238,8 @@ pub fn print_for_deploy(findings: &[Finding]) {
     if findings.is_empty() {
         return;
     }
-    println!("Lint: {} (`nimbus lint` explains each)", counts(findings));
-    println!("{}\n", table(findings));
+    println!("Lint: {}", counts(findings));
+    println!("{}", render(findings));
 }
 
 #[cfg(test)]
