@@ -59,14 +59,12 @@ pub(crate) async fn cost(
     State(p): State<AppState>,
     Query(q): Query<CostQuery>,
 ) -> Result<Response, ApiError> {
-    let now_ms = p.config().clock.now_ms();
-    let since_ms =
-        parse_since(q.since.as_deref().unwrap_or(COST_SINCE_DEFAULT), now_ms).map_err(invalid)?;
-    // Exclusive: a record that started this millisecond is in.
-    let until_ms = match q.until.as_deref() {
-        Some(u) => parse_since(u, now_ms).map_err(invalid)?,
-        None => now_ms.saturating_add(1),
-    };
+    let (since_ms, until_ms) = window(
+        &p,
+        q.since.as_deref(),
+        q.until.as_deref(),
+        COST_SINCE_DEFAULT,
+    )?;
     let free_tier = match q.free_tier.as_deref() {
         Some(f) => parse_on_off(f).map_err(invalid)?,
         None => false,
@@ -102,16 +100,12 @@ async fn crossover_with(
     q: CrossoverQuery,
     instances: Vec<Instance>,
 ) -> Result<Response, ApiError> {
-    let now_ms = p.config().clock.now_ms();
-    let since_ms = parse_since(
-        q.since.as_deref().unwrap_or(CROSSOVER_SINCE_DEFAULT),
-        now_ms,
-    )
-    .map_err(invalid)?;
-    let until_ms = match q.until.as_deref() {
-        Some(u) => parse_since(u, now_ms).map_err(invalid)?,
-        None => now_ms.saturating_add(1),
-    };
+    let (since_ms, until_ms) = window(
+        &p,
+        q.since.as_deref(),
+        q.until.as_deref(),
+        CROSSOVER_SINCE_DEFAULT,
+    )?;
     let function = q.function.as_deref().filter(|f| !f.is_empty());
     let report = p
         .crossover(function, since_ms, until_ms, instances)
@@ -130,6 +124,23 @@ pub(crate) async fn metering(
         .await
         .map_err(cost_error)?;
     Ok(json(StatusCode::OK, &listing))
+}
+
+/// `[since, until)` in ms from the query's `since` (default `default_since`) and `until`
+/// (default now; exclusive, so a record that started this millisecond is in).
+fn window(
+    p: &AppState,
+    since: Option<&str>,
+    until: Option<&str>,
+    default_since: &str,
+) -> Result<(i64, i64), ApiError> {
+    let now_ms = p.config().clock.now_ms();
+    let since_ms = parse_since(since.unwrap_or(default_since), now_ms).map_err(invalid)?;
+    let until_ms = match until {
+        Some(u) => parse_since(u, now_ms).map_err(invalid)?,
+        None => now_ms.saturating_add(1),
+    };
+    Ok((since_ms, until_ms))
 }
 
 fn invalid(e: ParseError) -> ApiError {

@@ -367,16 +367,26 @@ struct FunctionCrossoverView {
     advice: Advice,
 }
 
-async fn crossover(a: CrossoverArgs) -> anyhow::Result<ExitCode> {
-    let client = Client::new(&a.endpoint.endpoint)?;
-    let mut query = vec![format!("since={}", encode(&a.since))];
-    if let Some(f) = &a.function {
+/// `base?since=…[&function=…][&until=…]`, each value percent-encoded.
+fn window_path(base: &str, function: Option<&str>, since: &str, until: Option<&str>) -> String {
+    let mut query = vec![format!("since={}", encode(since))];
+    if let Some(f) = function {
         query.push(format!("function={}", encode(f)));
     }
-    if let Some(u) = &a.until {
+    if let Some(u) = until {
         query.push(format!("until={}", encode(u)));
     }
-    let path = format!("/nimbus/v1/cost/crossover?{}", query.join("&"));
+    format!("{base}?{}", query.join("&"))
+}
+
+async fn crossover(a: CrossoverArgs) -> anyhow::Result<ExitCode> {
+    let client = Client::new(&a.endpoint.endpoint)?;
+    let path = window_path(
+        "/nimbus/v1/cost/crossover",
+        a.function.as_deref(),
+        &a.since,
+        a.until.as_deref(),
+    );
     let value: serde_json::Value = match &a.instances {
         Some(file) => {
             let size = std::fs::metadata(file)
@@ -579,14 +589,12 @@ struct CostOutput {
 async fn report(a: CostArgs) -> anyhow::Result<ExitCode> {
     let table = a.pricing.table()?;
     let client = Client::new(&a.endpoint.endpoint)?;
-    let mut query = vec![format!("since={}", encode(&a.since))];
-    if let Some(f) = &a.function {
-        query.push(format!("function={}", encode(f)));
-    }
-    if let Some(u) = &a.until {
-        query.push(format!("until={}", encode(u)));
-    }
-    let path = format!("/nimbus/v1/cost?{}", query.join("&"));
+    let path = window_path(
+        "/nimbus/v1/cost",
+        a.function.as_deref(),
+        &a.since,
+        a.until.as_deref(),
+    );
     let server: ServerReport = client.json(Method::GET, &path, None).await?;
     let out = price(&table, server, a.pricing.free_tier);
     match a.output {
