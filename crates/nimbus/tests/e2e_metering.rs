@@ -717,6 +717,18 @@ fn crossover_advice_comes_from_the_measured_concurrency() {
         Some(free.to_string().into_bytes()),
     );
     assert_eq!(r.status, 200, "{}", r.text());
+    // The all-functions report leaves the per-minute series out (it can be a month long).
+    let all = l.request("GET", "/nimbus/v1/cost/crossover?since=1h", &[], None);
+    assert_eq!(all.status, 200, "{}", all.text());
+    let ours = all.json()["Functions"]
+        .as_array()
+        .expect("functions")
+        .iter()
+        .find(|f| f["FunctionName"] == name.as_str())
+        .cloned()
+        .expect("our function");
+    assert!(ours.get("ConcurrencyPerMinute").is_none(), "{ours}");
+    assert_eq!(ours["PeakConcurrency"], f["PeakConcurrency"]);
     assert_eq!(
         r.json()["Functions"][0]["Verdict"],
         "move to reserved capacity",

@@ -51,8 +51,10 @@ pub struct FunctionCrossover {
     pub memory_mb: u32,
     /// Its window's start (its first metered minute, or the asked start), ms.
     pub since_ms: i64,
-    /// Average concurrency per minute, oldest first (what the advice is computed from).
-    pub concurrency_per_minute: Vec<f64>,
+    /// Average concurrency per minute, oldest first (what the advice is computed from); only
+    /// when one function was asked for, since a month of minutes is ~45,000 numbers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency_per_minute: Option<Vec<f64>>,
     /// The comparison and the verdict.
     #[serde(flatten)]
     pub advice: Advice,
@@ -170,19 +172,19 @@ impl Platform {
                 .functions
                 .first()
                 .map_or(nimbus_cost::Money::ZERO, |f| f.cost.bill.total);
-            let advice = advise(
-                &Measured {
-                    memory_mb,
-                    concurrency_per_minute: concurrency_per_minute.clone(),
-                    faas_cost,
-                },
-                &instances,
-            );
+            let measured = Measured {
+                memory_mb,
+                concurrency_per_minute,
+                faas_cost,
+            };
+            let advice = advise(&measured, &instances);
             functions.push(FunctionCrossover {
                 function_name: name.to_string(),
                 memory_mb,
                 since_ms: fn_since_ms,
-                concurrency_per_minute,
+                concurrency_per_minute: function
+                    .is_some()
+                    .then_some(measured.concurrency_per_minute),
                 advice,
             });
         }
