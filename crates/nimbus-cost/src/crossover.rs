@@ -164,7 +164,7 @@ pub struct Advice {
 }
 
 /// Dollars for a sentence: cents from $1, else four decimals (short windows cost little).
-fn usd(v: f64) -> String {
+pub fn usd(v: f64) -> String {
     if v >= 1.0 {
         format!("${v:.2}")
     } else {
@@ -183,7 +183,7 @@ fn percent(share: f64) -> String {
 }
 
 /// A window's length: minutes below an hour, else hours.
-fn span(hours: f64) -> String {
+pub fn span(hours: f64) -> String {
     if hours < 1.0 {
         format!("{:.0} min", hours * 60.0)
     } else {
@@ -283,7 +283,7 @@ pub fn advise(m: &Measured, instances: &[Instance]) -> Advice {
             (
                 verdict.to_string(),
                 format!(
-                    "Over {window} at {average:.2} average and {peak:.2} peak concurrency, FaaS cost {faas_usd}; {n} × {inst} always on would cost {res} at {util} utilisation; {cross}.",
+                    "Over {window} at {average:.3} average and {peak:.3} peak concurrency, FaaS cost {faas_usd}; {n} × {inst} always on would cost {res} at {util} utilisation; {cross}.",
                     window = span(hours),
                     faas_usd = usd(faas),
                     n = b.instances,
@@ -325,14 +325,16 @@ pub fn text_plot(advice: &Advice, width: usize) -> String {
     let mut out = String::from("utilisation  cost (F = FaaS, R = reserved)\n");
     for (u, f, r) in advice.curve.iter().step_by(2) {
         out.push_str(&format!(
-            "{:>5.0} %  F {:<w$} ${f:.2}\n",
+            "{:>5.0} %  F {:<w$} {}\n",
             u * 100.0,
             bar(*f, '#'),
+            usd(*f),
             w = width
         ));
         out.push_str(&format!(
-            "         R {:<w$} ${r:.2}\n",
+            "         R {:<w$} {}\n",
             bar(*r, '='),
+            usd(*r),
             w = width
         ));
     }

@@ -633,3 +633,15 @@ pub fn set_oom_score_adj(value: i32) -> io::Result<()> {
         value.to_string().as_bytes(),
     )
 }
+
+/// Restores the default action of SIGPIPE (terminate quietly), which Rust's runtime sets to
+/// ignore. For short-lived client commands only: `nimbus cost | head` then ends like any Unix
+/// tool instead of panicking on a closed stdout. Never for `serve`, whose writes to pipes of
+/// exited children must fail with `EPIPE`, not kill the server.
+pub fn default_sigpipe() {
+    // SAFETY: setting a signal disposition to SIG_DFL installs no handler code; it only
+    // changes what the kernel does on a write to a closed pipe.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

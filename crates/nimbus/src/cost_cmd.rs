@@ -12,7 +12,7 @@ use crate::cli::{Endpoint, Output};
 use crate::client::Client;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use nimbus_cost::crossover::{Advice, parse_instances, text_plot};
+use nimbus_cost::crossover::{Advice, parse_instances, span, text_plot, usd};
 use nimbus_cost::parse::{
     format_count, format_gb_seconds, format_utc_ms, parse_count, parse_duration_us,
     parse_hours_per_day, parse_memory_mb, parse_on_off,
@@ -427,16 +427,18 @@ async fn crossover(a: CrossoverArgs) -> anyhow::Result<ExitCode> {
 fn print_crossover(f: &FunctionCrossoverView, until_ms: i64) {
     let a = &f.advice;
     println!(
-        "{} ({} MB), {} → {} ({:.1} h)",
+        "{} ({} MB), {} → {} ({})",
         f.function_name,
         f.memory_mb,
         format_utc_ms(f.since_ms),
         format_utc_ms(until_ms),
-        a.hours
+        span(a.hours)
     );
     println!(
-        "  concurrency: average {:.2}, peak minute {:.2}; FaaS cost ${:.4}",
-        a.average_concurrency, a.peak_concurrency, a.faas_usd
+        "  concurrency: average {:.3}, peak minute {:.3}; FaaS cost {}",
+        a.average_concurrency,
+        a.peak_concurrency,
+        usd(a.faas_usd)
     );
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::NOTHING);
@@ -444,7 +446,7 @@ fn print_crossover(f: &FunctionCrossoverView, until_ms: i64) {
         "INSTANCE",
         "PER INSTANCE",
         "INSTANCES",
-        "ALWAYS-ON $",
+        "ALWAYS-ON",
         "UTILISATION",
         "CROSSOVER",
     ]);
@@ -453,7 +455,7 @@ fn print_crossover(f: &FunctionCrossoverView, until_ms: i64) {
             o.instance.clone(),
             o.per_instance.to_string(),
             o.instances.to_string(),
-            format!("{:.4}", o.reserved_usd),
+            usd(o.reserved_usd),
             format!("{:.1} %", o.utilisation * 100.0),
             o.crossover
                 .map_or_else(|| "none".to_string(), |c| format!("{:.1} %", c * 100.0)),

@@ -63,6 +63,11 @@ fn main() -> ExitCode {
         nimbus_sandbox::spawner_main();
     }
     let cli = Cli::parse();
+    // Commands that only print end quietly when their reader goes away (`| head`); the
+    // server and `dev` (which runs one) keep Rust's default of ignoring SIGPIPE.
+    if !matches!(cli.command, Command::Serve(_) | Command::Dev(_)) {
+        nimbus_sandbox::sys::default_sigpipe();
+    }
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Deploy(args) => cli::block_on(deploy::deploy(args)),

@@ -229,3 +229,30 @@ fn without_root_functions_still_run_and_the_server_says_what_is_off() {
     let r = l.invoke(&timeout, "{}");
     assert_eq!(r.json()["errorType"], "Sandbox.Timedout", "{}", r.text());
 }
+
+/// A reader that goes away (`nimbus cost model … | head -0`) ends a printing command the
+/// Unix way, by SIGPIPE, not with a panic and a backtrace.
+#[test]
+fn a_closed_stdout_ends_a_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = Command::new(bin())
+        .args([
+            "cost",
+            "model",
+            "--memory",
+            "256",
+            "--duration",
+            "200ms",
+            "--invocations",
+            "10M",
+        ])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run nimbus");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(13), "{:?}: {stderr}", out.status);
+}
