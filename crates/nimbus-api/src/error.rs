@@ -376,6 +376,16 @@ impl ErrorBody {
         )
     }
 
+    /// 413 for a body over `limit_bytes` (the same text with the operation's own limit).
+    pub fn body_too_large(operation: &str, limit_bytes: usize) -> ErrorBody {
+        ErrorBody::new(
+            ErrorCode::RequestEntityTooLarge,
+            format!(
+                "Request must be smaller than {limit_bytes} bytes for the {operation} operation"
+            ),
+        )
+    }
+
     /// 403 for an unknown access key (real AWS text).
     pub fn unrecognized_client() -> ErrorBody {
         ErrorBody::new(
@@ -515,5 +525,10 @@ mod tests {
             "Request must be smaller than 69905067 bytes for the CreateFunction operation"
         );
         assert_eq!(b.status(), 413);
+        let b = ErrorBody::body_too_large("CostCrossover", 65_536);
+        assert_eq!(
+            b.message,
+            "Request must be smaller than 65536 bytes for the CostCrossover operation"
+        );
     }
 }

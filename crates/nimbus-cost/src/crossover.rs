@@ -25,6 +25,13 @@ pub const MB_PER_VCPU: f64 = 1769.0;
 pub const INSTANCE_RESERVED_MB: f64 = 256.0;
 /// Longest instance type name (EC2's are under 20 characters).
 pub const INSTANCE_NAME_MAX: usize = 64;
+/// Most vCPUs an instance may claim (EC2's largest have under 900).
+pub const INSTANCE_VCPUS_MAX: f64 = 1_024.0;
+/// Most memory an instance may claim, MiB (32 TiB: EC2's largest).
+pub const INSTANCE_MEMORY_MB_MAX: f64 = 33_554_432.0;
+/// Highest hourly price accepted, dollars (EC2's dearest on-demand type is ~$400/h); keeps
+/// every cost over a 31-day window finite.
+pub const INSTANCE_HOURLY_USD_MAX: f64 = 10_000.0;
 /// Points on the plotted cost curves (0 %, 5 %, … 100 %).
 pub const CURVE_POINTS: usize = 21;
 
@@ -88,21 +95,25 @@ pub fn parse_instances(text: &str) -> Result<Vec<Instance>, crate::PriceError> {
 
 /// Checks one instance row: a name, positive vCPUs and memory, a price ≥ 0.
 pub fn check_instance(i: &Instance) -> Result<(), String> {
-    let positive = |v: f64| v.is_finite() && v > 0.0;
-    if i.name.trim().is_empty() || i.name.len() > INSTANCE_NAME_MAX {
+    let within = |v: f64, max: f64| v.is_finite() && v > 0.0 && v <= max;
+    if i.name.trim().is_empty()
+        || i.name.chars().count() > INSTANCE_NAME_MAX
+        || i.name.chars().any(char::is_control)
+    {
         return Err(format!(
-            "an instance Name must be 1-{INSTANCE_NAME_MAX} characters"
+            "an instance Name must be 1-{INSTANCE_NAME_MAX} printable characters"
         ));
     }
-    if !positive(i.vcpus) || !positive(i.memory_mb) {
+    if !within(i.vcpus, INSTANCE_VCPUS_MAX) || !within(i.memory_mb, INSTANCE_MEMORY_MB_MAX) {
         return Err(format!(
-            "instance {}: Vcpus and MemoryMb must be positive numbers",
+            "instance {}: Vcpus must be in (0, {INSTANCE_VCPUS_MAX}] and MemoryMb in \
+             (0, {INSTANCE_MEMORY_MB_MAX}]",
             i.name
         ));
     }
-    if !(i.hourly_usd.is_finite() && i.hourly_usd >= 0.0) {
+    if !(i.hourly_usd.is_finite() && (0.0..=INSTANCE_HOURLY_USD_MAX).contains(&i.hourly_usd)) {
         return Err(format!(
-            "instance {}: HourlyUsd must be a number ≥ 0",
+            "instance {}: HourlyUsd must be in [0, {INSTANCE_HOURLY_USD_MAX}]",
             i.name
         ));
     }

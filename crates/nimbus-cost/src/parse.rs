@@ -10,6 +10,10 @@ const DIGITS_MAX: usize = 30;
 /// surely not a timestamp.
 const EPOCH_MS_MIN: i64 = 100_000_000_000;
 
+/// Times are at most the end of year 9999 (RFC 3339's last year), so a window's length
+/// and every sum over it stay far inside `i64` milliseconds.
+pub const TIME_MS_MAX: i64 = 253_402_300_799_999;
+
 /// Input that is not a number of the expected kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{value:?} is not {expected}")]
@@ -186,20 +190,31 @@ pub fn parse_on_off(text: &str) -> Result<bool, ParseError> {
 /// A point in time as ms since the epoch: a length of time ago (`24h`, `7d`, relative to
 /// `now_ms`), an RFC 3339 time (`2025-08-01T00:00:00Z`), or ms since the epoch.
 pub fn parse_since(text: &str, now_ms: i64) -> Result<i64, ParseError> {
-    const EXPECTED: &str = "a time like 1h, 24h, 7d, 2025-08-01T00:00:00Z or ms since the epoch";
+    const EXPECTED: &str = "a time like 1h, 24h, 7d, 2025-08-01T00:00:00Z or ms since the epoch, \
+                            between 1970 and the end of 9999";
     let t = text.trim();
+    let in_range = |ms: i64| {
+        if (0..=TIME_MS_MAX).contains(&ms) {
+            Ok(ms)
+        } else {
+            Err(error(text, EXPECTED))
+        }
+    };
     if let Ok(at) = chrono::DateTime::parse_from_rfc3339(t) {
-        return Ok(at.timestamp_millis());
+        return in_range(at.timestamp_millis());
     }
     if let Ok(ms) = t.parse::<i64>() {
         return if ms >= EPOCH_MS_MIN {
-            Ok(ms)
+            in_range(ms)
         } else {
             Err(error(text, EXPECTED))
         };
     }
     let ago = parse_window_ms(t).map_err(|_| error(text, EXPECTED))?;
-    Ok(now_ms.saturating_sub(i64::try_from(ago).unwrap_or(i64::MAX)))
+    // Further back than the epoch is the epoch: nothing was metered before it.
+    Ok(now_ms
+        .saturating_sub(i64::try_from(ago).unwrap_or(i64::MAX))
+        .max(0))
 }
 
 /// `2025-08-01 00:00:00Z` for ms since the epoch; for tables.
@@ -282,6 +297,12 @@ mod tests {
         assert_eq!(parse_since(&now.to_string(), 0), Ok(now));
         assert!(parse_since("12", now).is_err());
         assert!(parse_since("yesterday", now).is_err());
+        // Outside 1970..=9999: refused, so a window's length cannot overflow.
+        assert!(parse_since("0000-01-01T00:00:00Z", now).is_err());
+        assert!(parse_since("1969-12-31T23:59:59Z", now).is_err());
+        assert!(parse_since(&i64::MAX.to_string(), now).is_err());
+        assert_eq!(parse_since(&TIME_MS_MAX.to_string(), now), Ok(TIME_MS_MAX));
+        assert_eq!(parse_since("106751991167d", now), Ok(0));
     }
 
     #[test]

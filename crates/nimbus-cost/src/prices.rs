@@ -124,10 +124,10 @@ pub struct PriceTable {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PriceError {
     /// Not valid TOML or JSON for a price table.
-    #[error("cannot read the price table: {0}")]
+    #[error("cannot read the table: {0}")]
     Syntax(String),
     /// Read, but inconsistent.
-    #[error("invalid price table: {0}")]
+    #[error("invalid table: {0}")]
     Invalid(String),
 }
 

@@ -6,8 +6,9 @@ use crate::control::{
     CONFIG_BODY_BYTES_MAX, ListQuery, QualifierQuery, json, json_body, no_content,
 };
 use crate::error::ApiError;
+use crate::query::Query;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use nimbus_api::error::{ErrorBody, ErrorCode};

@@ -3,7 +3,8 @@
 
 use crate::AppState;
 use crate::control::json;
-use axum::extract::{Query, State};
+use crate::query::Query;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use nimbus_platform::metering::MinuteStatsRow;

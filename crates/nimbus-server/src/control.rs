@@ -3,8 +3,9 @@
 use crate::AppState;
 use crate::body::{BodyError, read_limited};
 use crate::error::ApiError;
+use crate::query::Query;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use nimbus_api::error::{ErrorBody, ErrorCode};
@@ -41,7 +42,7 @@ pub(crate) async fn json_body<T: DeserializeOwned>(
     let bytes = match read_limited(headers, body, limit).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
-            return Err(ApiError(ErrorBody::request_entity_too_large(operation)));
+            return Err(ApiError(ErrorBody::body_too_large(operation, limit)));
         }
         Err(BodyError::Broken) => {
             return Err(ApiError::new(
@@ -217,6 +218,22 @@ pub(crate) async fn download_code(
 }
 
 /// Anything else: an AWS-shaped error rather than an empty 404.
+/// A known path with a method it does not take: 405 with a JSON body (axum's own is empty).
+pub(crate) async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    let body = serde_json::json!({
+        "message": format!("Method {method} is not allowed on {}", uri.path())
+    });
+    let mut resp = (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
+    resp.headers_mut().insert(
+        "x-amzn-errortype",
+        axum::http::HeaderValue::from_static("UnknownOperationException"),
+    );
+    with_request_id(resp)
+}
+
 pub(crate) async fn unknown_operation(
     method: axum::http::Method,
     uri: axum::http::Uri,

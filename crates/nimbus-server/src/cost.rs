@@ -4,8 +4,9 @@
 use crate::AppState;
 use crate::control::{json, json_body};
 use crate::error::ApiError;
+use crate::query::Query;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use nimbus_api::error::{ErrorBody, ErrorCode};

@@ -5,9 +5,10 @@
 use crate::AppState;
 use crate::control::{json, json_body};
 use crate::error::ApiError;
+use crate::query::Query;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;

@@ -3,8 +3,9 @@
 use crate::AppState;
 use crate::control::{CONFIG_BODY_BYTES_MAX, json, json_body};
 use crate::error::ApiError;
+use crate::query::Query;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;

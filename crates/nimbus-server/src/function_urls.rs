@@ -1,7 +1,8 @@
 //! Function URL configurations (`/2021-10-31/functions/{name}/url` and `.../urls`).
 
+use crate::query::Query;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use nimbus_platform::function_urls::FunctionUrlConfigRequest;

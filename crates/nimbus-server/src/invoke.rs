@@ -3,8 +3,9 @@
 use crate::AppState;
 use crate::body::{BodyError, read_limited};
 use crate::error::ApiError;
+use crate::query::Query;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;

@@ -20,6 +20,7 @@ mod invoke;
 mod lint;
 mod logs;
 mod metrics;
+mod query;
 mod sqs;
 mod stacks;
 mod versions;
@@ -166,6 +167,7 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .merge(metrics::routes())
         .route("/", post(json_dispatch))
         .fallback(control::unknown_operation)
+        .method_not_allowed_fallback(control::method_not_allowed)
         // Bodies are read by `body::read_limited` with a limit per operation.
         .layer(DefaultBodyLimit::disable())
         .with_state(platform)

@@ -7,7 +7,8 @@
 use crate::AppState;
 use crate::control::json;
 use crate::error::ApiError;
-use axum::extract::{Query, State};
+use crate::query::Query;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use nimbus_api::stack::StackSpec;

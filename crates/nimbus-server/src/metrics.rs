@@ -6,8 +6,9 @@
 use crate::AppState;
 use crate::control::json;
 use crate::error::ApiError;
+use crate::query::Query;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

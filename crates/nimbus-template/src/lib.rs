@@ -46,6 +46,7 @@ mod yaml;
 mod tests;
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use nimbus_api::stack::StackSpec;
@@ -116,18 +117,28 @@ pub fn load(path: &Path, ctx: &Context) -> Result<Loaded, TemplateError> {
         column: 0,
         kind,
     };
-    let size = std::fs::metadata(path)
-        .map_err(|e| whole_file(ErrorKind::Read(e.to_string())))?
-        .len();
-    let size = usize::try_from(size).unwrap_or(usize::MAX);
-    if size > limits::TEMPLATE_BYTES_MAX {
+    // stat first: opening a FIFO would block; a device has no length to check.
+    let meta = std::fs::metadata(path).map_err(|e| whole_file(ErrorKind::Read(e.to_string())))?;
+    if !meta.is_file() {
+        return Err(whole_file(ErrorKind::Read("not a regular file".into())));
+    }
+    let file = std::fs::File::open(path).map_err(|e| whole_file(ErrorKind::Read(e.to_string())))?;
+    // Read one byte past the cap so a file that grows after the stat is still caught.
+    let mut bytes = Vec::new();
+    std::io::Read::take(file, limits::TEMPLATE_BYTES_MAX as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| whole_file(ErrorKind::Read(e.to_string())))?;
+    if bytes.len() > limits::TEMPLATE_BYTES_MAX {
+        let size = usize::try_from(meta.len())
+            .unwrap_or(usize::MAX)
+            .max(bytes.len());
         return Err(whole_file(ErrorKind::TooLarge {
             size,
             limit: limits::TEMPLATE_BYTES_MAX,
         }));
     }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| whole_file(ErrorKind::Read(e.to_string())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| whole_file(ErrorKind::Read("not UTF-8 text".into())))?;
     load_str(&text, path, ctx)
 }
 

@@ -326,7 +326,12 @@ async fn delete(a: DeleteArgs) -> anyhow::Result<ExitCode> {
 async fn invoke(a: InvokeArgs) -> anyhow::Result<ExitCode> {
     let client = Client::new(&a.endpoint.endpoint)?;
     let payload = match a.payload.strip_prefix('@') {
-        Some(file) => std::fs::read(file).with_context(|| format!("read {file}"))?,
+        // The largest payload any invocation type accepts; the server says which applies.
+        Some(file) => crate::files::read_capped(
+            std::path::Path::new(file),
+            nimbus_api::limits::SYNC_PAYLOAD_BYTES_MAX as u64,
+            "an invocation payload",
+        )?,
         None => a.payload.into_bytes(),
     };
     let mut path = format!("/2015-03-31/functions/{}/invocations", segment(&a.name));

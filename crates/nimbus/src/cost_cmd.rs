@@ -12,14 +12,15 @@ use crate::cli::{Endpoint, Output};
 use crate::client::Client;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use nimbus_api::limits;
 use nimbus_cost::crossover::{Advice, parse_instances, span, text_plot, usd};
 use nimbus_cost::parse::{
     format_count, format_gb_seconds, format_utc_ms, parse_count, parse_duration_us,
     parse_hours_per_day, parse_memory_mb, parse_on_off,
 };
 use nimbus_cost::{
-    Arch, Bill, MB_PER_GB_DECIMAL, MONTH_MS, Modeled, Money, Period, PriceTable, Usage, model,
-    model_steady,
+    Arch, Bill, MB_PER_GB_AWS, MB_PER_GB_DECIMAL, MONTH_MS, Modeled, Money, Period, PriceTable,
+    Usage, model, model_steady,
 };
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,13 @@ const MODEL_DAYS_DEFAULT: u32 = 30;
 
 /// Longest steady-load model, in days (a year: beyond it the monthly tiers mean little).
 const MODEL_DAYS_MAX: u32 = 366;
+
+/// Most invocations a month a model prices: a trillion is ~385,000 a second, past any one
+/// account's concurrency, and keeps every product exact.
+const MODEL_INVOCATIONS_MAX: u64 = 1_000_000_000_000;
+
+/// Most concurrent executions a steady-load model prices (far past Lambda's raised quotas).
+const MODEL_CONCURRENCY_MAX: u64 = 1_000_000;
 
 #[derive(Debug, Args)]
 pub struct CostArgs {
@@ -175,8 +183,8 @@ impl PricingArgs {
             None => PriceTable::default(),
         };
         if let Some(mb) = self.mb_per_gb {
-            if mb == 0 {
-                bail!("--mb-per-gb must be positive");
+            if mb != MB_PER_GB_AWS && mb != MB_PER_GB_DECIMAL {
+                bail!("--mb-per-gb must be {MB_PER_GB_AWS} (AWS) or {MB_PER_GB_DECIMAL} (decimal)");
             }
             table.mb_per_gb = mb;
         }
@@ -185,16 +193,13 @@ impl PricingArgs {
 }
 
 fn read_prices(path: &Path) -> anyhow::Result<PriceTable> {
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("read {}", path.display()))?
-        .len();
-    if size > PRICE_FILE_BYTES_MAX {
+    let text = crate::files::read_text_capped(path, PRICE_FILE_BYTES_MAX, "a price table")?;
+    if text.trim().is_empty() {
         bail!(
-            "{} is larger than {PRICE_FILE_BYTES_MAX} bytes; not a price table",
+            "{} is empty; a price table names its prices",
             path.display()
         );
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
     PriceTable::parse(&text).with_context(|| format!("price table {}", path.display()))
 }
 
@@ -280,11 +285,32 @@ fn run_model(a: ModelArgs) -> anyhow::Result<ExitCode> {
 
 /// Checks the model's flags and describes the workload (and the days it covers).
 fn model_workload(a: &ModelArgs) -> anyhow::Result<(String, u32)> {
+    let memory = i64::from(a.memory);
+    if !(limits::MEMORY_MB_MIN..=limits::MEMORY_MB_MAX).contains(&memory) {
+        bail!(
+            "--memory must be {}..={} MB (Lambda's range)",
+            limits::MEMORY_MB_MIN,
+            limits::MEMORY_MB_MAX
+        );
+    }
     match (a.invocations, a.concurrency, a.hours_per_day) {
         (Some(invocations), None, None) => {
             let Some(duration_us) = a.duration else {
                 bail!("--invocations needs --duration (the average, e.g. 200ms)");
             };
+            let duration_us_max = limits::TIMEOUT_S_MAX.unsigned_abs() * 1_000_000;
+            if duration_us > duration_us_max {
+                bail!(
+                    "--duration must be at most {} s (Lambda's longest timeout)",
+                    limits::TIMEOUT_S_MAX
+                );
+            }
+            if invocations > MODEL_INVOCATIONS_MAX {
+                bail!(
+                    "--invocations must be at most {} a month",
+                    format_count(MODEL_INVOCATIONS_MAX)
+                );
+            }
             let workload = format!(
                 "{} invocations × {} × {} MB ({}), per 30-day month",
                 format_count(invocations),
@@ -297,6 +323,12 @@ fn model_workload(a: &ModelArgs) -> anyhow::Result<(String, u32)> {
         (None, Some(concurrency), Some(seconds_per_day)) => {
             if a.days == 0 || a.days > MODEL_DAYS_MAX {
                 bail!("--days must be 1..={MODEL_DAYS_MAX}");
+            }
+            if concurrency == 0 || concurrency > MODEL_CONCURRENCY_MAX {
+                bail!(
+                    "--concurrency must be 1..={}",
+                    format_count(MODEL_CONCURRENCY_MAX)
+                );
             }
             let workload = format!(
                 "{} concurrent × {} MB ({}) × {} h/day × {} days",
@@ -389,17 +421,8 @@ async fn crossover(a: CrossoverArgs) -> anyhow::Result<ExitCode> {
     );
     let value: serde_json::Value = match &a.instances {
         Some(file) => {
-            let size = std::fs::metadata(file)
-                .with_context(|| format!("read {}", file.display()))?
-                .len();
-            if size > INSTANCE_FILE_BYTES_MAX {
-                bail!(
-                    "{} is larger than {INSTANCE_FILE_BYTES_MAX} bytes; not an instance table",
-                    file.display()
-                );
-            }
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("read {}", file.display()))?;
+            let text =
+                crate::files::read_text_capped(file, INSTANCE_FILE_BYTES_MAX, "an instance table")?;
             let instances = parse_instances(&text)
                 .with_context(|| format!("instance table {}", file.display()))?;
             let body = serde_json::json!({ "Instances": instances });

@@ -148,9 +148,11 @@ pub fn load_template(
 fn package(source: &CodeSource, handler: &str, runtime: &str) -> anyhow::Result<Vec<u8>> {
     match source {
         CodeSource::Dir(dir) => zipdir::zip_dir(dir),
-        CodeSource::Zip(path) => {
-            std::fs::read(path).with_context(|| format!("read {}", path.display()))
-        }
+        CodeSource::Zip(path) => crate::files::read_capped(
+            path,
+            nimbus_api::limits::CODE_ZIP_BYTES_MAX,
+            "a deployment zip",
+        ),
         CodeSource::Inline(text) => {
             // CloudFormation's ZipFile convention: one file named after the handler's module.
             let module = handler.split('.').next().unwrap_or("index");

@@ -8,6 +8,7 @@ mod cost_cmd;
 mod deploy;
 mod deployments_cmd;
 mod dev;
+mod files;
 mod lint_cmd;
 mod metrics_cmd;
 mod otlp;

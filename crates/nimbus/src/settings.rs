@@ -47,6 +47,8 @@ pub const DATA_DIR_DEFAULT: &str = "./.nimbus";
 const ACCOUNT_CONCURRENCY_MAX: u32 = 100_000;
 /// Upper bound on keep-alive (a day).
 const KEEP_ALIVE_SECS_MAX: u64 = 86_400;
+/// Largest settings file read (a few dozen lines in practice).
+const SETTINGS_FILE_BYTES_MAX: u64 = 1024 * 1024;
 
 /// Flags of `nimbus serve`; each may also come from `NIMBUS_<NAME>` or the TOML file.
 #[derive(Debug, Clone, Args)]
@@ -346,8 +348,7 @@ fn load_file(explicit: Option<&Path>) -> anyhow::Result<FileSettings> {
             default
         }
     };
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+    let text = crate::files::read_text_capped(&path, SETTINGS_FILE_BYTES_MAX, "nimbus.toml")?;
     toml::from_str(&text).with_context(|| format!("parse {}", path.display()))
 }
 

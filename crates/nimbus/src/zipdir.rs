@@ -3,6 +3,7 @@
 //! kept (a custom runtime's `bootstrap` must stay executable); symlinks are stored as links.
 
 use anyhow::{Context, bail};
+use nimbus_api::limits::{CODE_UNZIPPED_BYTES_MAX, CODE_ZIP_BYTES_MAX};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ pub fn load_code(path: &Path) -> anyhow::Result<Vec<u8>> {
     if meta.is_dir() {
         zip_dir(path)
     } else {
-        std::fs::read(path).with_context(|| format!("read {}", path.display()))
+        crate::files::read_capped(path, CODE_ZIP_BYTES_MAX, "a deployment zip")
     }
 }
 
@@ -29,6 +30,7 @@ pub fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let fixed_time = zip::DateTime::from_date_and_time(2020, 1, 1, 0, 0, 0)
         .map_err(|_| anyhow::anyhow!("bad fixed zip timestamp"))?;
+    let mut unzipped: u64 = 0;
     for rel in files {
         let full = dir.join(&rel);
         let name = rel.to_string_lossy().replace('\\', "/");
@@ -48,6 +50,14 @@ pub fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
             .compression_method(zip::CompressionMethod::Deflated)
             .last_modified_time(fixed_time)
             .unix_permissions(mode);
+        // What Lambda would refuse to unzip is refused before it is read into memory.
+        unzipped = unzipped.saturating_add(meta.len());
+        if unzipped > CODE_UNZIPPED_BYTES_MAX {
+            bail!(
+                "{} holds more than {CODE_UNZIPPED_BYTES_MAX} bytes; Lambda's unzipped limit",
+                dir.display()
+            );
+        }
         out.start_file(name, opts)?;
         out.write_all(&std::fs::read(&full)?)?;
     }

@@ -520,12 +520,113 @@ fn cost_model_reproduces_the_seed_examples() {
     assert_eq!(day["Bill"]["Duration"], "11059.2221184");
     let eight: Value = serde_json::from_str(&steady("8")).expect("json");
     assert_eq!(eight["Bill"]["Duration"], "3686.4073728");
+    // The largest workload a model takes is priced exactly, not saturated.
+    let most = cost_model(&[
+        "--memory",
+        "10240",
+        "--duration",
+        "900s",
+        "--invocations",
+        "1e12",
+        "--mb-per-gb",
+        "1000",
+    ]);
+    assert!(
+        line_of(&most, "duration").contains("9,216,000,000,000,000.00 GB-s"),
+        "{most}"
+    );
+    assert!(
+        line_of(&most, "requests").ends_with("$200,000.00"),
+        "{most}"
+    );
     // Bad input is refused with a reason.
-    let mut cmd = Command::new(bin());
-    cmd.args(["cost", "model", "--memory", "256", "--invocations", "10M"]);
-    let run = run_with_deadline(cmd, "nimbus cost model", CLI_WITHIN);
-    assert!(!run.status.success());
-    assert!(run.stderr.contains("--duration"), "{}", run.stderr);
+    let refused = [
+        (
+            &["--memory", "256", "--invocations", "10M"][..],
+            "--duration",
+        ),
+        (
+            &["--memory", "127", "--duration", "1s", "--invocations", "10"],
+            "--memory",
+        ),
+        (
+            &[
+                "--memory",
+                "10241",
+                "--duration",
+                "1s",
+                "--invocations",
+                "10",
+            ],
+            "--memory",
+        ),
+        (
+            &[
+                "--memory",
+                "256",
+                "--duration",
+                "901s",
+                "--invocations",
+                "10",
+            ],
+            "--duration",
+        ),
+        (
+            &[
+                "--memory",
+                "256",
+                "--duration",
+                "1s",
+                "--invocations",
+                "1e19",
+            ],
+            "--invocations",
+        ),
+        (
+            &[
+                "--memory",
+                "256",
+                "--concurrency",
+                "0",
+                "--hours-per-day",
+                "8",
+            ],
+            "--concurrency",
+        ),
+        (
+            &[
+                "--memory",
+                "256",
+                "--duration",
+                "1s",
+                "--invocations",
+                "10",
+                "--mb-per-gb",
+                "999",
+            ],
+            "--mb-per-gb",
+        ),
+        (
+            &[
+                "--memory",
+                "256",
+                "--duration",
+                "1s",
+                "--invocations",
+                "10",
+                "--prices",
+                "/dev/zero",
+            ],
+            "not a regular file",
+        ),
+    ];
+    for (args, why) in refused {
+        let mut cmd = Command::new(bin());
+        cmd.args(["cost", "model"]).args(args);
+        let run = run_with_deadline(cmd, "nimbus cost model", CLI_WITHIN);
+        assert!(!run.status.success(), "{args:?}: {}", run.stdout);
+        assert!(run.stderr.contains(why), "{args:?}: {}", run.stderr);
+    }
 }
 
 fn send(l: &Lambda, method: &str, path: &str, body: Value) -> nimbus_testkit::Response {

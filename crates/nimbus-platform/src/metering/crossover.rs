@@ -72,8 +72,12 @@ pub fn check_instances(instances: &[Instance]) -> Result<(), CostError> {
             instances.len()
         ));
     }
+    let mut names = std::collections::HashSet::with_capacity(instances.len());
     for i in instances {
         check_instance(i).map_err(CostError::InvalidParameter)?;
+        if !names.insert(i.name.as_str()) {
+            return bad(format!("Instances names {} twice", i.name));
+        }
     }
     Ok(())
 }
@@ -253,5 +257,18 @@ mod tests {
         assert!(check_instances(&[zero]).is_err());
         let many = vec![ok[0].clone(); CROSSOVER_INSTANCES_MAX + 1];
         assert!(check_instances(&many).is_err());
+        // An infinite or absurd price would make every cost infinite (JSON null).
+        let mut dear = ok[0].clone();
+        dear.hourly_usd = 1e300;
+        let e = check_instances(&[dear]).expect_err("price over the cap");
+        assert!(e.to_string().contains("HourlyUsd"), "{e}");
+        let mut huge = ok[0].clone();
+        huge.vcpus = 1e9;
+        assert!(check_instances(&[huge]).is_err());
+        let mut control = ok[0].clone();
+        control.name = "t3\n<script>".into();
+        assert!(check_instances(&[control]).is_err());
+        let e = check_instances(&[ok[0].clone(), ok[0].clone()]).expect_err("duplicate");
+        assert!(e.to_string().contains("twice"), "{e}");
     }
 }

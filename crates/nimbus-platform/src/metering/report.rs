@@ -218,7 +218,7 @@ impl Platform {
             );
         }
 
-        let period = Period::of_ms(u64::try_from(until_ms - since_ms).unwrap_or(u64::MAX));
+        let period = Period::of_ms(u64::try_from(until_ms.saturating_sub(since_ms)).unwrap_or(0));
         let mut total = Sum::default();
         let mut functions = Vec::with_capacity(sums.len());
         for (name, sum) in sums {

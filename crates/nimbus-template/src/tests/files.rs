@@ -277,3 +277,29 @@ fn the_example_app() {
     assert_eq!(tick.reserved_concurrency, Some(1));
     assert!(tick.event_invoke_config.is_some());
 }
+
+#[test]
+fn only_regular_files_within_the_cap_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A device or a FIFO would fill memory or block forever if it were read.
+    let fifo = dir.path().join("fifo.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    for path in [Path::new("/dev/zero"), dir.path(), fifo.as_path()] {
+        let e = load(path, &ctx()).expect_err("not a regular file");
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+    }
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, vec![b'#'; crate::limits::TEMPLATE_BYTES_MAX + 1]).expect("write");
+    let e = load(&big, &ctx()).expect_err("over the cap");
+    assert!(
+        matches!(e.kind, crate::diag::ErrorKind::TooLarge { .. }),
+        "{e}"
+    );
+    std::fs::write(&big, [0xff, 0xfe, b'\n']).expect("write");
+    let e = load(&big, &ctx()).expect_err("binary");
+    assert!(e.to_string().contains("not UTF-8"), "{e}");
+}
