@@ -9,7 +9,7 @@ use nimbus_api::logs::{
     GetLogEventsRequest, GetLogEventsResponse, LogGroup, LogStream, LogsErrorBody, LogsErrorCode,
     OutputLogEvent,
 };
-use nimbus_store::{LogCursor, LogQuery, LogStreamRow};
+use nimbus_store::{LOG_QUERY_STREAMS_MAX, LogCursor, LogQuery, LogStreamRow};
 
 /// Most events one call returns (CloudWatch's own maximum).
 const EVENTS_PER_CALL_MAX: u32 = 10_000;
@@ -36,14 +36,41 @@ impl Platform {
         let terms = filter_terms(req.filter_pattern.as_deref())?;
         let after = req.next_token.as_deref().map(decode_token).transpose()?;
         let mut streams = req.log_stream_names.clone();
+        if streams
+            .as_ref()
+            .is_some_and(|s| s.len() > LOG_QUERY_STREAMS_MAX)
+        {
+            return Err(LogsErrorBody::new(
+                LogsErrorCode::InvalidParameter,
+                format!(
+                    "1 validation error detected: Value at 'logStreamNames' failed to satisfy \
+                     constraint: Member must have length less than or equal to \
+                     {LOG_QUERY_STREAMS_MAX}"
+                ),
+            ));
+        }
+        // Events of a prefix's streams, when more streams match than one query can name,
+        // are read from the whole group and kept here (a page may then hold fewer events
+        // than its limit; its token still moves on, as CloudWatch's may).
+        let mut keep_prefix = None;
         if let Some(prefix) = &req.log_stream_name_prefix {
+            if streams.is_some() {
+                return Err(LogsErrorBody::new(
+                    LogsErrorCode::InvalidParameter,
+                    "logStreamNames and logStreamNamePrefix cannot both be given",
+                ));
+            }
             let all = self.streams(&group, EVENTS_PER_CALL_MAX).await?;
             let picked: Vec<String> = all
                 .into_iter()
                 .map(|s| s.stream)
                 .filter(|s| s.starts_with(prefix.as_str()))
                 .collect();
-            streams = Some(picked);
+            if picked.len() > LOG_QUERY_STREAMS_MAX {
+                keep_prefix = Some(prefix.as_str());
+            } else {
+                streams = Some(picked);
+            }
         }
         let rows = self
             .store
@@ -66,6 +93,7 @@ impl Platform {
         };
         let events = rows
             .into_iter()
+            .filter(|r| keep_prefix.is_none_or(|p| r.stream.starts_with(p)))
             .filter(|r| terms.iter().skip(1).all(|t| r.message.contains(t.as_str())))
             .map(|r| FilteredLogEvent {
                 log_stream_name: Some(r.stream),
@@ -270,12 +298,26 @@ fn filter_terms(pattern: Option<&str>) -> Result<Vec<String>, LogsErrorBody> {
     let Some(pattern) = pattern.map(str::trim).filter(|p| !p.is_empty()) else {
         return Ok(Vec::new());
     };
+    // Only term patterns are implemented; the space-delimited (`[...]`) and JSON (`{...}`)
+    // syntaxes are refused rather than matched as literal text (which finds nothing).
+    if pattern.starts_with(['[', '{']) {
+        return Err(LogsErrorBody::new(
+            LogsErrorCode::InvalidParameter,
+            "Filter patterns of the [...] and {...} syntaxes are not supported; give terms \
+             (words or \"quoted phrases\") that must all appear",
+        ));
+    }
     let mut terms = Vec::new();
     let mut rest = pattern;
     while !rest.is_empty() {
         rest = rest.trim_start();
         if let Some(quoted) = rest.strip_prefix('"') {
-            let end = quoted.find('"').unwrap_or(quoted.len());
+            let Some(end) = quoted.find('"') else {
+                return Err(LogsErrorBody::new(
+                    LogsErrorCode::InvalidParameter,
+                    "Invalid filter pattern: a quoted phrase is not closed",
+                ));
+            };
             terms.push(quoted[..end].to_string());
             rest = quoted.get(end + 1..).unwrap_or("");
         } else {
@@ -331,6 +373,11 @@ mod tests {
         let t = filter_terms(Some(r#"ERROR "timed out" x"#)).expect("terms");
         assert_eq!(t, ["timed out", "ERROR", "x"]);
         assert!(filter_terms(Some("  ")).expect("empty").is_empty());
+        // Syntaxes not implemented, and broken phrases, are errors, not silent misses.
+        for bad in ["[[[", "[ip, user]", "{ $.level = \"ERROR\" }", "\"unclosed"] {
+            let e = filter_terms(Some(bad)).expect_err(bad);
+            assert_eq!(e.code, LogsErrorCode::InvalidParameter, "{bad}");
+        }
     }
 
     #[test]

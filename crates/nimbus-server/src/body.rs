@@ -6,10 +6,25 @@
 use axum::body::Body;
 use bytes::Bytes;
 use http_body_util::BodyExt;
+use std::time::Duration;
 
 /// Bytes of an oversized body read and discarded past the limit before the connection is
 /// dropped: enough for any honest client's request; a hostile upload is cut off.
 const DISCARD_PAST_LIMIT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Longest a client may pause while sending a body (the header timeout's twin): a body that
+/// stops arriving ends the request instead of holding it open forever.
+pub const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The body's next frame, or `None` at its end, on an error or after [`BODY_IDLE_TIMEOUT`]
+/// of silence (`Some(Err)` then).
+async fn next_frame(body: &mut Body) -> Option<Result<hyper::body::Frame<Bytes>, ()>> {
+    match tokio::time::timeout(BODY_IDLE_TIMEOUT, body.frame()).await {
+        Ok(Some(Ok(frame))) => Some(Ok(frame)),
+        Ok(Some(Err(_))) | Err(_) => Some(Err(())),
+        Ok(None) => None,
+    }
+}
 
 /// Why a body could not be read.
 #[derive(Debug)]
@@ -36,7 +51,7 @@ pub async fn read_limited(
     }
     let mut body = body;
     let mut buf = bytes::BytesMut::new();
-    while let Some(frame) = body.frame().await {
+    while let Some(frame) = next_frame(&mut body).await {
         let Ok(frame) = frame else {
             return Err(BodyError::Broken);
         };
@@ -60,7 +75,7 @@ pub async fn read_limited(
 /// Reads and drops up to `max` bytes of a body.
 async fn discard(mut body: Body, max: u64) {
     let mut seen: u64 = 0;
-    while let Some(Ok(frame)) = body.frame().await {
+    while let Some(Ok(frame)) = next_frame(&mut body).await {
         if let Ok(data) = frame.into_data() {
             seen += data.len() as u64;
             if seen > max {

@@ -3,10 +3,12 @@
 
 use crate::AppState;
 use crate::control::json;
+use crate::error::ApiError;
 use crate::query::Query;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use nimbus_api::error::ErrorCode;
 use nimbus_platform::metering::MinuteStatsRow;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -72,7 +74,16 @@ struct Minute {
 }
 
 /// `GET /nimbus/v1/console/series?function=F&minutes=N`: the last N minutes, oldest first.
-pub(crate) async fn series(State(p): State<AppState>, Query(q): Query<SeriesQuery>) -> Response {
+pub(crate) async fn series(
+    State(p): State<AppState>,
+    Query(q): Query<SeriesQuery>,
+) -> Result<Response, ApiError> {
+    if !p.has_metrics_of(&q.function) {
+        return Err(ApiError::new(
+            ErrorCode::ResourceNotFound,
+            format!("Function not found: {}", p.function_arn(&q.function)),
+        ));
+    }
     let count = q
         .minutes
         .unwrap_or(SERIES_MINUTES_DEFAULT)
@@ -118,8 +129,8 @@ pub(crate) async fn series(State(p): State<AppState>, Query(q): Query<SeriesQuer
             }
         })
         .collect();
-    json(
+    Ok(json(
         StatusCode::OK,
         &serde_json::json!({ "Function": q.function, "Minutes": minutes }),
-    )
+    ))
 }

@@ -18,6 +18,7 @@ mod function_urls;
 pub mod gateway;
 mod invoke;
 mod lint;
+pub mod listener;
 mod logs;
 mod metrics;
 mod query;

@@ -207,28 +207,18 @@ async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<
     let gateway_task = gateway.map(|l| {
         let app = nimbus_server::gateway_router(Arc::clone(&platform), platform.routes());
         let mut stopped = gateway_stopped.clone();
-        tokio::spawn(async move {
-            let served = axum::serve(
-                l,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            });
-            if let Err(e) = served.await {
-                tracing::error!(error = %e, "gateway listener failed");
-            }
-        })
+        tokio::spawn(nimbus_server::listener::serve(l, app, async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }))
     });
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown);
-    let result = served.await;
+    nimbus_server::listener::serve(listener, app, shutdown).await;
     let _ = stop_gateway.send(true);
     if let Some(task) = gateway_task {
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
     }
     // Stop environments even if in-flight requests linger.
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, platform.shutdown()).await;
-    result.context("serve")
+    Ok(())
 }
 
 /// With `NIMBUS_EXIT_WITH_STDIN=1`, the server shuts down when its stdin reaches EOF: a

@@ -4,7 +4,7 @@
 mod common;
 
 use base64::Engine;
-use common::{bin, lambda};
+use common::{bin, lambda, server};
 use nimbus_testkit::{File, Server, python_zip, unique, zip};
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -529,4 +529,191 @@ fn everything_survives_restart_and_kill_9() {
     // No cgroups or mounts of the killed server's sandboxes are left running its code.
     let log = server.log();
     assert!(!log.contains("panicked"), "{log}");
+}
+
+/// Reads what the server sends on `stream` until it closes the connection or `within`
+/// passes; `None` if it was still open then.
+fn read_until_closed(
+    stream: &mut std::net::TcpStream,
+    within: std::time::Duration,
+) -> Option<String> {
+    use std::io::Read;
+    stream.set_read_timeout(Some(within)).expect("read timeout");
+    let mut got = Vec::new();
+    match stream.read_to_end(&mut got) {
+        Ok(_) => Some(String::from_utf8_lossy(&got).into_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+            Some(String::from_utf8_lossy(&got).into_owned())
+        }
+        Err(_) => None,
+    }
+}
+
+#[test]
+fn slow_clients_are_cut_off() {
+    use std::io::Write;
+    // The server's header and body-idle timeouts are 30 s; allow scheduling slack.
+    const CUT_WITHIN: std::time::Duration = std::time::Duration::from_secs(45);
+    let addr = server().endpoint.trim_start_matches("http://").to_string();
+    // Headers that never end.
+    let headers = {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+            s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+                .expect("send");
+            read_until_closed(&mut s, CUT_WITHIN)
+        })
+    };
+    // A body that stops arriving: the request ends with an error answer.
+    let body = std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        s.write_all(
+            b"POST /nimbus/v1/cost/crossover HTTP/1.1\r\nHost: x\r\n\
+              Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"Insta",
+        )
+        .expect("send");
+        read_until_closed(&mut s, CUT_WITHIN)
+    });
+    let headers = headers.join().expect("thread");
+    assert!(
+        headers.is_some(),
+        "a request with unfinished headers was still open after {CUT_WITHIN:?}"
+    );
+    let body = body.join().expect("thread").unwrap_or_else(|| {
+        panic!("a request whose body stopped was still open after {CUT_WITHIN:?}")
+    });
+    assert!(body.starts_with("HTTP/1.1 400"), "{body}");
+    assert!(body.contains("could not be read"), "{body}");
+    // The server still serves.
+    assert_eq!(lambda().request("GET", "/health", &[], None).status, 200);
+}
+
+#[test]
+fn bad_query_strings_and_methods_get_lambda_shaped_errors() {
+    let l = lambda();
+    let json_error = |r: &nimbus_testkit::Response, status: u16, kind: &str| {
+        assert_eq!(r.status, status, "{}", r.text());
+        assert_eq!(r.error_type().as_deref(), Some(kind), "{}", r.text());
+        let body = r.json();
+        assert!(
+            body["message"].is_string() || body["Message"].is_string(),
+            "{body}"
+        );
+    };
+    for path in [
+        "/nimbus/v1/cost?since=1h&since=2h",
+        "/nimbus/v1/cost/crossover?function=a&function=b",
+        "/nimbus/v1/console/series?function=f&minutes=-1",
+        "/nimbus/v1/console/series",
+        "/2015-03-31/functions?MaxItems=1&MaxItems=2",
+        // A window past the year 9999 or before 1970 (this overflowed and panicked).
+        "/nimbus/v1/cost?since=0000-01-01T00:00:00Z&until=9223372036854775807",
+        "/nimbus/v1/cost?since=106751991167d&until=9999999999999999",
+    ] {
+        let r = l.request("GET", path, &[], None);
+        json_error(&r, 400, "InvalidParameterValueException");
+    }
+    // The widest window that is accepted still answers.
+    let r = l.request(
+        "GET",
+        "/nimbus/v1/cost?since=1970-01-01T00:00:00Z&until=9999-12-31T23:59:59Z",
+        &[],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = l.request(
+        "GET",
+        "/nimbus/v1/console/series?function=no-such-function",
+        &[],
+        None,
+    );
+    json_error(&r, 404, "ResourceNotFoundException");
+    let r = l.request("PUT", "/nimbus/v1/cost", &[], None);
+    json_error(&r, 405, "UnknownOperationException");
+    // Instance tables: an absurd price would make every cost infinite; names are unique.
+    let table = |rows: Value| {
+        l.request(
+            "POST",
+            "/nimbus/v1/cost/crossover",
+            &[("content-type", "application/json")],
+            Some(json!({ "Instances": rows }).to_string().into_bytes()),
+        )
+    };
+    let row = |name: &str, hourly: f64| json!({ "Name": name, "Vcpus": 2, "MemoryMb": 2048, "HourlyUsd": hourly });
+    let r = table(json!([row("huge", 1.7976931348623157e308)]));
+    json_error(&r, 400, "InvalidParameterValueException");
+    assert!(r.text().contains("HourlyUsd"), "{}", r.text());
+    let r = table(json!([row("t3.small", 0.02), row("t3.small", 0.03)]));
+    json_error(&r, 400, "InvalidParameterValueException");
+    let r = table(json!([row("t3\n<script>", 0.02)]));
+    json_error(&r, 400, "InvalidParameterValueException");
+    let r = table(json!([row("t3.small", 0.0208)]));
+    assert_eq!(r.status, 200, "{}", r.text());
+    // The 413 names the operation's own limit.
+    let r = l.request(
+        "POST",
+        "/nimbus/v1/cost/crossover",
+        &[("content-type", "application/json")],
+        Some(vec![b' '; 70 * 1024]),
+    );
+    json_error(&r, 413, "RequestEntityTooLargeException");
+    assert!(
+        r.text().contains("smaller than 65536 bytes"),
+        "{}",
+        r.text()
+    );
+    // FilterLogEvents (the console's log tail): too many streams, both stream selectors,
+    // or a pattern syntax that is not implemented are InvalidParameterException, not a 500
+    // or a silent empty page.
+    let name = unique("logq");
+    let created = l.create(
+        &name,
+        "python3.12",
+        "app.handler",
+        &python_zip("def handler(e, c):\n    return 1\n"),
+        json!({}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(l.invoke(&name, "{}").status, 200);
+    let group = format!("/aws/lambda/{name}");
+    let filter = |body: Value| {
+        l.request(
+            "POST",
+            "/",
+            &[
+                ("x-amz-target", "Logs_20140328.FilterLogEvents"),
+                ("content-type", "application/x-amz-json-1.1"),
+            ],
+            Some(body.to_string().into_bytes()),
+        )
+    };
+    let streams: Vec<String> = (0..101).map(|i| format!("s{i}")).collect();
+    for body in [
+        json!({ "logGroupName": group, "logStreamNames": streams }),
+        json!({ "logGroupName": group, "logStreamNames": ["a"], "logStreamNamePrefix": "a" }),
+        json!({ "logGroupName": group, "filterPattern": "[[[" }),
+        json!({ "logGroupName": group, "filterPattern": "\"unclosed" }),
+    ] {
+        let r = filter(body.clone());
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        assert_eq!(
+            r.json()["__type"],
+            "InvalidParameterException",
+            "{body}: {}",
+            r.text()
+        );
+    }
+    // Logs are written in batches: the REPORT line shows up shortly.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = filter(json!({ "logGroupName": group, "filterPattern": "REPORT" }));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let found = r.json()["events"].as_array().map_or(0, Vec::len);
+        if found == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", r.text());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }

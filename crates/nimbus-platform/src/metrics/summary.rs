@@ -129,6 +129,11 @@ pub fn parse_since(s: &str) -> Result<u64, SummaryError> {
 }
 
 impl Platform {
+    /// Whether `function` exists or has metrics (a deleted function's stay readable).
+    pub fn has_metrics_of(&self, function: &str) -> bool {
+        self.cached(function).is_some() || !self.metrics.series.versions_of(function).is_empty()
+    }
+
     /// The summary of `function` (every function active in the window when `None`) over the
     /// last `since` (default [`SINCE_DEFAULT_S`]).
     pub fn metrics_summary(
@@ -146,7 +151,7 @@ impl Platform {
         let to_ms = now + 1;
         let names = match function {
             Some(f) => {
-                if self.cached(f).is_none() && self.metrics.series.versions_of(f).is_empty() {
+                if !self.has_metrics_of(f) {
                     return Err(SummaryError::NotFound(self.function_arn(f)));
                 }
                 vec![f.to_string()]
