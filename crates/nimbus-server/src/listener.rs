@@ -26,9 +26,15 @@ pub const CONNECTIONS_MAX: usize = 8_192;
 /// Most header lines a request may carry (hyper's default is 100; AWS SDKs send ~15).
 const HEADERS_MAX: usize = 100;
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight
-/// finish (open keep-alive connections are closed once idle) and returns.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+/// Serves `app` on `listener` until `shutdown` completes, then gives requests in flight up
+/// to `drain` to finish (idle keep-alive connections close at once), drops the rest and
+/// returns.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+    drain: Duration,
+) {
     let permits = Arc::new(Semaphore::new(CONNECTIONS_MAX));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
@@ -89,6 +95,17 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
         // Reap finished connection tasks so the set stays small.
         while connections.try_join_next().is_some() {}
     }
+    drop(listener);
     let _ = stop_tx.send(true);
-    while connections.join_next().await.is_some() {}
+    let drained = tokio::time::timeout(drain, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            "requests still in flight after the shutdown grace; dropping them"
+        );
+        connections.shutdown().await;
+    }
 }

@@ -207,14 +207,19 @@ async fn serve(settings: Settings, sandboxes: Arc<Sandboxes>) -> anyhow::Result<
     let gateway_task = gateway.map(|l| {
         let app = nimbus_server::gateway_router(Arc::clone(&platform), platform.routes());
         let mut stopped = gateway_stopped.clone();
-        tokio::spawn(nimbus_server::listener::serve(l, app, async move {
+        let stop = async move {
             let _ = stopped.wait_for(|stop| *stop).await;
-        }))
+        };
+        tokio::spawn(nimbus_server::listener::serve(l, app, stop, SHUTDOWN_GRACE))
     });
-    nimbus_server::listener::serve(listener, app, shutdown).await;
-    let _ = stop_gateway.send(true);
+    // Both listeners stop taking requests at the same signal and drain side by side.
+    let shutdown = async {
+        shutdown.await;
+        let _ = stop_gateway.send(true);
+    };
+    nimbus_server::listener::serve(listener, app, shutdown, SHUTDOWN_GRACE).await;
     if let Some(task) = gateway_task {
-        let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
+        let _ = task.await;
     }
     // Stop environments even if in-flight requests linger.
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, platform.shutdown()).await;
