@@ -245,6 +245,14 @@ impl Platform {
         let name = self.unqualified_name(function)?;
         self.latest_or_404(&name)?;
         let page = page_size(max_items)?;
+        // The marker is the last alias name listed; anything else was not ours.
+        if let Some(m) = marker
+            && nimbus_api::names::validate_alias_name(m).is_err()
+        {
+            return Err(ControlError::Invalid(ValidationFailure::invalid_parameter(
+                "Invalid Marker value.",
+            )));
+        }
         let rows: Vec<AliasRow> = self
             .aliases
             .read()

@@ -555,14 +555,20 @@ impl Platform {
         Ok(r)
     }
 
-    /// An ARN naming another account or region is not ours: answer as if it did not exist.
-    pub(crate) fn check_own_function_ref(&self, r: &FunctionRef) -> Result<(), ControlError> {
-        let foreign = r
-            .account
+    /// Whether `r` is an ARN of another partition, account or region.
+    pub(crate) fn is_foreign(&self, r: &FunctionRef) -> bool {
+        let own_partition = nimbus_api::names::partition_for_region(&self.config.region);
+        r.account
             .as_deref()
             .is_some_and(|a| a != self.config.account_id)
-            || r.region.as_deref().is_some_and(|g| g != self.config.region);
-        if foreign {
+            || r.region.as_deref().is_some_and(|g| g != self.config.region)
+            || r.partition.as_deref().is_some_and(|p| p != own_partition)
+    }
+
+    /// An ARN naming another partition, account or region is not ours: answer as if it did
+    /// not exist.
+    pub(crate) fn check_own_function_ref(&self, r: &FunctionRef) -> Result<(), ControlError> {
+        if self.is_foreign(r) {
             return Err(ControlError::not_found(&r.to_string()));
         }
         Ok(())
@@ -1017,12 +1023,21 @@ fn decode_marker(marker: &str) -> Result<String, ControlError> {
             "Invalid Marker value.",
         ))
     };
-    if !marker.len().is_multiple_of(2) || marker.len() > 2 * 256 {
+    // ASCII hex only: slicing by bytes below must never split a character.
+    if !marker.len().is_multiple_of(2)
+        || marker.len() > 2 * 256
+        || !marker.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return Err(bad());
     }
-    let bytes: Result<Vec<u8>, _> = (0..marker.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&marker[i..i + 2], 16))
+    let bytes: Result<Vec<u8>, _> = marker
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .map_err(|_| ())
+                .and_then(|hex| u8::from_str_radix(hex, 16).map_err(|_| ()))
+        })
         .collect();
     String::from_utf8(bytes.map_err(|_| bad())?).map_err(|_| bad())
 }
@@ -1111,5 +1126,9 @@ mod tests {
         assert_eq!(decode_marker(&m).expect("decode"), "my-fn_2");
         assert!(decode_marker("zz").is_err());
         assert!(decode_marker("abc").is_err());
+        // Multi-byte characters used to split mid-character and panic.
+        assert!(decode_marker("€0").is_err());
+        assert!(decode_marker("\u{ff}\0").is_err());
+        assert!(decode_marker("+1").is_err());
     }
 }

@@ -188,12 +188,9 @@ impl Platform {
             None => self.function_arn(&r.name),
         };
         let not_found = || InvokeError::NotFound(format!("Function not found: {arn}"));
-        if r.account
-            .as_deref()
-            .is_some_and(|a| a != self.config.account_id)
-            || r.region.as_deref().is_some_and(|g| g != self.config.region)
-        {
-            return Err(not_found());
+        if self.is_foreign(&r) {
+            // Named as asked: our own ARN here would point at a function that does exist.
+            return Err(InvokeError::NotFound(format!("Function not found: {r}")));
         }
         if let Some(q) = qualifier.as_deref() {
             nimbus_api::names::parse_qualifier(q)

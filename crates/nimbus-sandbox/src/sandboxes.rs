@@ -39,6 +39,12 @@ const SHELL_READY_TIMEOUT: Duration = Duration::from_secs(10);
 const TEARDOWN_WAIT: Duration = Duration::from_secs(5);
 /// Pause after a failed shell build before the pool thread retries (bounds a failure loop).
 const REFILL_RETRY_DELAY: Duration = Duration::from_millis(500);
+/// Shells set up at once. Hundreds of set-ups at the same moment (a burst of cold starts)
+/// only starve one another of CPU until they miss [`SHELL_READY_TIMEOUT`]; queued, each
+/// finishes in milliseconds.
+const SHELL_SETUPS_MAX: usize = 8;
+/// Longest a cold start waits for a set-up slot before failing (bounds the queue's wait).
+const SHELL_SETUP_QUEUE_WAIT: Duration = Duration::from_secs(60);
 /// Upper bound on pre-built shells, whatever the configuration says.
 pub const POOL_SIZE_MAX: usize = 64;
 /// Hostname inside every sandbox.
@@ -186,6 +192,9 @@ struct Inner {
     rootfs: Option<RootfsSpec>,
     pool: Mutex<VecDeque<PooledShell>>,
     wake: Condvar,
+    /// Shells being set up now (at most [`SHELL_SETUPS_MAX`]), and its wake-up.
+    setups: Mutex<usize>,
+    setup_done: Condvar,
     stopping: AtomicBool,
     protections: Protections,
 }
@@ -281,6 +290,8 @@ impl Sandboxes {
             rootfs,
             pool: Mutex::new(VecDeque::new()),
             wake: Condvar::new(),
+            setups: Mutex::new(0),
+            setup_done: Condvar::new(),
             stopping: AtomicBool::new(false),
             protections,
         });
@@ -525,7 +536,41 @@ fn refill_loop(inner: &Inner) {
 }
 
 /// Builds one shell and waits until it reports `Ready`.
+/// A set-up slot, given back on drop.
+struct SetupSlot<'a>(&'a Inner);
+
+impl<'a> SetupSlot<'a> {
+    fn take(inner: &'a Inner) -> io::Result<Self> {
+        let running = inner
+            .setups
+            .lock()
+            .map_err(|_| io::Error::other("setup lock poisoned"))?;
+        let (mut running, waited) = inner
+            .setup_done
+            .wait_timeout_while(running, SHELL_SETUP_QUEUE_WAIT, |n| *n >= SHELL_SETUPS_MAX)
+            .map_err(|_| io::Error::other("setup lock poisoned"))?;
+        if waited.timed_out() && *running >= SHELL_SETUPS_MAX {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "too many execution environments starting at once",
+            ));
+        }
+        *running += 1;
+        Ok(SetupSlot(inner))
+    }
+}
+
+impl Drop for SetupSlot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut running) = self.0.setups.lock() {
+            *running = running.saturating_sub(1);
+        }
+        self.0.setup_done.notify_one();
+    }
+}
+
 fn build_ready_shell(inner: &Inner) -> io::Result<PooledShell> {
+    let _slot = SetupSlot::take(inner)?;
     let id = sys::random_hex_id()?;
     let cgroup = match &inner.cgroups {
         Some(root) => {

@@ -421,6 +421,11 @@ pub fn attach_loop_device(image: &OwnedFd) -> io::Result<(std::path::PathBuf, Ow
     /// Another process can take the device between GET_FREE and CONFIGURE; retry a few times.
     const LOOP_ATTACH_ATTEMPTS_MAX: u32 = 16;
     let control = open(Path::new("/dev/loop-control"), libc::O_RDWR)?;
+    // Hundreds of shells starting at once all get the same "free" device and race for it;
+    // an exclusive lock on the control device (held until `control` closes, across
+    // processes) makes GET_FREE + CONFIGURE one step. It is held for well under a ms.
+    // SAFETY: flock on a descriptor we own.
+    check(unsafe { libc::flock(control.as_raw_fd(), libc::LOCK_EX) })?;
     let mut last_err = io::Error::other("no loop device attempt made");
     for _ in 0..LOOP_ATTACH_ATTEMPTS_MAX {
         // SAFETY: ioctl without a pointer argument.

@@ -6,9 +6,10 @@ use crate::control::{
     CONFIG_BODY_BYTES_MAX, ListQuery, QualifierQuery, json, json_body, no_content,
 };
 use crate::error::ApiError;
-use crate::query::Query;
+use crate::extract::Path;
+use crate::extract::Query;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use nimbus_api::error::{ErrorBody, ErrorCode};

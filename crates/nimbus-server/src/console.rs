@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::control::json;
 use crate::error::ApiError;
-use crate::query::Query;
+use crate::extract::Query;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};

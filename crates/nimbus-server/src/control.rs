@@ -3,9 +3,10 @@
 use crate::AppState;
 use crate::body::{BodyError, read_limited};
 use crate::error::ApiError;
-use crate::query::Query;
+use crate::extract::Path;
+use crate::extract::Query;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use nimbus_api::error::{ErrorBody, ErrorCode};

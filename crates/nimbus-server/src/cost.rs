@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::control::{json, json_body};
 use crate::error::ApiError;
-use crate::query::Query;
+use crate::extract::Query;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

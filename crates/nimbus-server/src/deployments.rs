@@ -5,10 +5,11 @@
 use crate::AppState;
 use crate::control::{json, json_body};
 use crate::error::ApiError;
-use crate::query::Query;
+use crate::extract::Path;
+use crate::extract::Query;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;

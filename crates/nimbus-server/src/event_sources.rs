@@ -3,9 +3,10 @@
 use crate::AppState;
 use crate::control::{CONFIG_BODY_BYTES_MAX, json, json_body};
 use crate::error::ApiError;
-use crate::query::Query;
+use crate::extract::Path;
+use crate::extract::Query;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;

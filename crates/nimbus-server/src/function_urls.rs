@@ -1,8 +1,9 @@
 //! Function URL configurations (`/2021-10-31/functions/{name}/url` and `.../urls`).
 
-use crate::query::Query;
+use crate::extract::Path;
+use crate::extract::Query;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use nimbus_platform::function_urls::FunctionUrlConfigRequest;

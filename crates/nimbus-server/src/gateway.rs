@@ -185,7 +185,19 @@ async fn handle(State(s): State<GatewayState>, req: Request) -> Response {
 
 /// The function URL or route a request reaches; else the surface whose "no route" answer
 /// applies.
+/// The methods API Gateway and function URLs serve (`ANY` means these); TRACE, CONNECT and
+/// invented methods never reach a function.
+const ROUTABLE_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
 fn find(s: &GatewayState, domain: &str, method: &str, path: &str) -> Result<Dispatch, Surface> {
+    let url_host = domain.contains(".lambda-url.");
+    if !ROUTABLE_METHODS.contains(&method) {
+        return Err(if url_host {
+            Surface::FunctionUrl
+        } else {
+            Surface::HttpApi
+        });
+    }
     if let Some(id) = s.platform.function_url_id_of_host(domain) {
         let target = s
             .platform
@@ -201,6 +213,10 @@ fn find(s: &GatewayState, domain: &str, method: &str, path: &str) -> Result<Disp
             api_id: target.url_id,
             cors: target.cors,
         });
+    }
+    // A function URL host that is not one of ours is a miss, never an HTTP API route.
+    if url_host {
+        return Err(Surface::FunctionUrl);
     }
     let Ok(table) = s.routes.read() else {
         return Err(Surface::HttpApi);

@@ -3,9 +3,10 @@
 use crate::AppState;
 use crate::body::{BodyError, read_limited};
 use crate::error::ApiError;
-use crate::query::Query;
+use crate::extract::Path;
+use crate::extract::Query;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -25,6 +26,20 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// A header that changes what is done: present but not visible ASCII is refused, never
+/// read as absent (an unreadable `Event` must not run synchronously).
+fn strict_header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(Some).map_err(|_| {
+            ApiError::new(
+                ErrorCode::InvalidParameterValue,
+                format!("The {name} header is not valid ASCII text."),
+            )
+        }),
+    }
+}
+
 pub(crate) async fn invoke(
     State(p): State<AppState>,
     Path(name): Path<String>,
@@ -33,9 +48,9 @@ pub(crate) async fn invoke(
     body: Body,
 ) -> Result<Response, ApiError> {
     let parsed = InvokeHeaders::parse(
-        header(&headers, "x-amz-invocation-type"),
-        header(&headers, "x-amz-log-type"),
-        header(&headers, "x-amz-client-context"),
+        strict_header(&headers, "x-amz-invocation-type")?,
+        strict_header(&headers, "x-amz-log-type")?,
+        strict_header(&headers, "x-amz-client-context")?,
     )?;
     let limit = match parsed.invocation_type {
         // Configurable: Lambda's classic 256 KiB or its newer 1 MiB.

@@ -7,7 +7,7 @@
 use crate::AppState;
 use crate::control::json;
 use crate::error::ApiError;
-use crate::query::Query;
+use crate::extract::Query;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -6,7 +6,7 @@
 use crate::AppState;
 use crate::control::json;
 use crate::error::ApiError;
-use crate::query::Query;
+use crate::extract::Query;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};

@@ -717,3 +717,85 @@ fn bad_query_strings_and_methods_get_lambda_shaped_errors() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+#[test]
+fn hostile_markers_headers_arns_and_path_segments_are_refused() {
+    let l = lambda();
+    let name = unique("hostile");
+    let created = l.create(
+        &name,
+        "python3.12",
+        "app.handler",
+        &python_zip("def handler(e, c):\n    return 1\n"),
+        json!({}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let invalid = |r: &nimbus_testkit::Response| {
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert_eq!(
+            r.error_type().as_deref(),
+            Some("InvalidParameterValueException"),
+            "{}",
+            r.text()
+        );
+    };
+    // A marker with a multi-byte character used to panic the handler (no answer at all).
+    for marker in ["%E2%82%AC0", "%ff%00", "zz"] {
+        let r = l.request(
+            "GET",
+            &format!("/2015-03-31/functions?Marker={marker}"),
+            &[],
+            None,
+        );
+        invalid(&r);
+    }
+    let r = l.request(
+        "GET",
+        &format!("/2015-03-31/functions/{name}/aliases?Marker=%E2%82%AC"),
+        &[],
+        None,
+    );
+    invalid(&r);
+    // A header that decides what happens, unreadable: refused, not taken as absent (an
+    // unreadable "Event" must not run synchronously).
+    let invoke_path = format!("/2015-03-31/functions/{name}/invocations");
+    for header in [
+        "x-amz-invocation-type",
+        "x-amz-log-type",
+        "x-amz-client-context",
+    ] {
+        let r = l.request("POST", &invoke_path, &[(header, "Ev\u{ff}ent")], None);
+        invalid(&r);
+    }
+    // Another partition's ARN is not this server's function.
+    for partition in ["aws-cn", "aws-us-gov"] {
+        let arn = format!("arn:{partition}:lambda:us-east-1:000000000000:function:{name}");
+        let r = l.request(
+            "POST",
+            &format!("/2015-03-31/functions/{arn}/invocations"),
+            &[],
+            Some(b"{}".to_vec()),
+        );
+        assert_eq!(r.status, 404, "{arn}: {}", r.text());
+        assert_eq!(
+            r.error_type().as_deref(),
+            Some("ResourceNotFoundException"),
+            "{}",
+            r.text()
+        );
+    }
+    // A path segment that is not UTF-8: a JSON error, like every other.
+    for path in [
+        "/2015-03-31/functions/%ff/invocations",
+        "/nimbus/v1/code/%ff",
+    ] {
+        let method = if path.ends_with("invocations") {
+            "POST"
+        } else {
+            "GET"
+        };
+        let r = l.request(method, path, &[], None);
+        invalid(&r);
+    }
+    assert_eq!(l.invoke(&name, "{}").status, 200);
+}

@@ -330,9 +330,18 @@ fn function_urls_serve_http_through_the_gateway() {
     // An unknown URL id, and a host with no routes: 404 Not Found.
     let (_, rest) = host.split_once('.').expect("host");
     let unknown = format!("{}.{rest}", "a".repeat(32));
-    for h in [unknown.as_str(), "localhost"] {
+    // A made-up id of another shape is a function URL miss too, never an HTTP API route.
+    let malformed = format!("x.{rest}");
+    for h in [unknown.as_str(), malformed.as_str(), "localhost"] {
         let r = g.request("GET", "/", &[("host", h)], None);
         assert_eq!(r.status, 404, "{h}: {}", r.text());
+        assert_eq!(r.json(), json!({"message": "Not Found"}));
+    }
+    // TRACE, CONNECT-like and invented methods never reach the function (which would
+    // answer 429 now).
+    for method in ["TRACE", "FOO"] {
+        let r = g.request(method, "/", &[("host", &host)], None);
+        assert_eq!(r.status, 404, "{method}: {}", r.text());
         assert_eq!(r.json(), json!({"message": "Not Found"}));
     }
 }
