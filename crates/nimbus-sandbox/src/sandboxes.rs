@@ -535,7 +535,6 @@ fn refill_loop(inner: &Inner) {
     }
 }
 
-/// Builds one shell and waits until it reports `Ready`.
 /// A set-up slot, given back on drop.
 struct SetupSlot<'a>(&'a Inner);
 
@@ -569,6 +568,7 @@ impl Drop for SetupSlot<'_> {
     }
 }
 
+/// Builds one shell and waits until it reports `Ready`.
 fn build_ready_shell(inner: &Inner) -> io::Result<PooledShell> {
     let _slot = SetupSlot::take(inner)?;
     let id = sys::random_hex_id()?;

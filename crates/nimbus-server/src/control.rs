@@ -3,8 +3,7 @@
 use crate::AppState;
 use crate::body::{BodyError, read_limited};
 use crate::error::ApiError;
-use crate::extract::Path;
-use crate::extract::Query;
+use crate::extract::{Path, Query};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

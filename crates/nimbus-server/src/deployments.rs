@@ -5,8 +5,7 @@
 use crate::AppState;
 use crate::control::{json, json_body};
 use crate::error::ApiError;
-use crate::extract::Path;
-use crate::extract::Query;
+use crate::extract::{Path, Query};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;

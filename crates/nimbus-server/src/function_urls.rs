@@ -1,7 +1,6 @@
 //! Function URL configurations (`/2021-10-31/functions/{name}/url` and `.../urls`).
 
-use crate::extract::Path;
-use crate::extract::Query;
+use crate::extract::{Path, Query};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

@@ -183,12 +183,12 @@ async fn handle(State(s): State<GatewayState>, req: Request) -> Response {
     send(answer, dispatch.surface, &request_id)
 }
 
-/// The function URL or route a request reaches; else the surface whose "no route" answer
-/// applies.
 /// The methods API Gateway and function URLs serve (`ANY` means these); TRACE, CONNECT and
 /// invented methods never reach a function.
 const ROUTABLE_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
+/// The function URL or route a request reaches; else the surface whose "no route" answer
+/// applies.
 fn find(s: &GatewayState, domain: &str, method: &str, path: &str) -> Result<Dispatch, Surface> {
     let url_host = domain.contains(".lambda-url.");
     if !ROUTABLE_METHODS.contains(&method) {

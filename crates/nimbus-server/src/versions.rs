@@ -7,8 +7,7 @@ use crate::control::{
     CONFIG_BODY_BYTES_MAX, ListQuery, QualifierQuery, json, json_body, no_content,
 };
 use crate::error::ApiError;
-use crate::extract::Path;
-use crate::extract::Query;
+use crate::extract::{Path, Query};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
