@@ -47,6 +47,9 @@ pub enum ErrorCode {
     RequestEntityTooLarge,
     /// 415, `message`: unsupported Content-Type.
     UnsupportedMediaType,
+    /// 408, `message` (not modelled; Nimbus's own, as a Coral framework error would be): the
+    /// request body did not arrive in time.
+    RequestTimeout,
     /// 429, `message` + `Reason` + header `Retry-After`: throttled.
     TooManyRequests,
     /// 412, `message`: `RevisionId` mismatch.
@@ -88,7 +91,7 @@ impl MessageKey {
 
 impl ErrorCode {
     /// Every code, for exhaustive tests and tables.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::ResourceNotFound,
         ErrorCode::ResourceConflict,
         ErrorCode::InvalidParameterValue,
@@ -97,6 +100,7 @@ impl ErrorCode {
         ErrorCode::RequestTooLarge,
         ErrorCode::RequestEntityTooLarge,
         ErrorCode::UnsupportedMediaType,
+        ErrorCode::RequestTimeout,
         ErrorCode::TooManyRequests,
         ErrorCode::PreconditionFailed,
         ErrorCode::Service,
@@ -119,6 +123,7 @@ impl ErrorCode {
             ErrorCode::RequestTooLarge => "RequestTooLargeException",
             ErrorCode::RequestEntityTooLarge => "RequestEntityTooLargeException",
             ErrorCode::UnsupportedMediaType => "UnsupportedMediaTypeException",
+            ErrorCode::RequestTimeout => "RequestTimeoutException",
             ErrorCode::TooManyRequests => "TooManyRequestsException",
             ErrorCode::PreconditionFailed => "PreconditionFailedException",
             ErrorCode::Service => "ServiceException",
@@ -149,6 +154,7 @@ impl ErrorCode {
             ErrorCode::RequestTooLarge => 413,
             ErrorCode::RequestEntityTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::RequestTimeout => 408,
             ErrorCode::TooManyRequests => 429,
             ErrorCode::PreconditionFailed => 412,
             ErrorCode::Service => 500,
@@ -177,6 +183,7 @@ impl ErrorCode {
             | ErrorCode::RequestTooLarge
             | ErrorCode::RequestEntityTooLarge
             | ErrorCode::UnsupportedMediaType
+            | ErrorCode::RequestTimeout
             | ErrorCode::TooManyRequests
             | ErrorCode::PreconditionFailed
             | ErrorCode::CodeStorageExceeded

@@ -110,6 +110,11 @@ pub fn bad_request() -> HttpResponse {
     message(400, "Bad Request")
 }
 
+/// The answer when the request body did not arrive in time.
+pub fn request_timeout() -> HttpResponse {
+    message(408, "Request Timeout")
+}
+
 /// The answer to a request no route (or no function URL) matches.
 pub fn no_route(surface: Surface) -> HttpResponse {
     match surface {

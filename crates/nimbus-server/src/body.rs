@@ -16,12 +16,32 @@ const DISCARD_PAST_LIMIT_BYTES: u64 = 16 * 1024 * 1024;
 /// stops arriving ends the request instead of holding it open forever.
 pub const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The body's next frame, or `None` at its end, on an error or after [`BODY_IDLE_TIMEOUT`]
-/// of silence (`Some(Err)` then).
-async fn next_frame(body: &mut Body) -> Option<Result<hyper::body::Frame<Bytes>, ()>> {
-    match tokio::time::timeout(BODY_IDLE_TIMEOUT, body.frame()).await {
+/// Every body may take this long, plus [`BODY_SECONDS_PER_MIB`] per MiB its operation allows:
+/// a trickle (1 KB/s of a 6 MB invoke) is cut off instead of holding a connection for hours.
+const BODY_READ_BASE: Duration = Duration::from_secs(30);
+
+/// Allowance per MiB of an operation's limit: a 1 MiB/s client always finishes.
+const BODY_SECONDS_PER_MIB: u64 = 1;
+
+/// The deadline for a body of at most `limit_bytes`.
+fn body_deadline(limit_bytes: u64) -> tokio::time::Instant {
+    let mib = limit_bytes.div_ceil(1024 * 1024);
+    tokio::time::Instant::now()
+        + BODY_READ_BASE
+        + Duration::from_secs(mib.saturating_mul(BODY_SECONDS_PER_MIB))
+}
+
+/// The body's next frame, or `None` at its end; `Some(Err(timed_out))` on an error, after
+/// [`BODY_IDLE_TIMEOUT`] of silence or past `deadline`.
+async fn next_frame(
+    body: &mut Body,
+    deadline: tokio::time::Instant,
+) -> Option<Result<hyper::body::Frame<Bytes>, bool>> {
+    let idle_until = tokio::time::Instant::now() + BODY_IDLE_TIMEOUT;
+    match tokio::time::timeout_at(idle_until.min(deadline), body.frame()).await {
         Ok(Some(Ok(frame))) => Some(Ok(frame)),
-        Ok(Some(Err(_))) | Err(_) => Some(Err(())),
+        Ok(Some(Err(_))) => Some(Err(false)),
+        Err(_) => Some(Err(true)),
         Ok(None) => None,
     }
 }
@@ -33,6 +53,8 @@ pub enum BodyError {
     TooLarge,
     /// The client went away or sent a broken body.
     Broken,
+    /// The body stopped arriving, or arrived too slowly.
+    TimedOut,
 }
 
 /// Reads at most `limit` bytes.
@@ -45,15 +67,18 @@ pub async fn read_limited(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let deadline = body_deadline(limit as u64);
     if declared.is_some_and(|len| len > limit as u64) {
-        discard(body, limit as u64 + DISCARD_PAST_LIMIT_BYTES).await;
+        discard(body, limit as u64 + DISCARD_PAST_LIMIT_BYTES, deadline).await;
         return Err(BodyError::TooLarge);
     }
     let mut body = body;
     let mut buf = bytes::BytesMut::new();
-    while let Some(frame) = next_frame(&mut body).await {
-        let Ok(frame) = frame else {
-            return Err(BodyError::Broken);
+    while let Some(frame) = next_frame(&mut body, deadline).await {
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(true) => return Err(BodyError::TimedOut),
+            Err(false) => return Err(BodyError::Broken),
         };
         if let Ok(data) = frame.into_data() {
             if buf.len() + data.len() > limit {
@@ -62,6 +87,7 @@ pub async fn read_limited(
                 discard(
                     body,
                     (limit as u64 + DISCARD_PAST_LIMIT_BYTES).saturating_sub(seen),
+                    deadline,
                 )
                 .await;
                 return Err(BodyError::TooLarge);
@@ -73,9 +99,9 @@ pub async fn read_limited(
 }
 
 /// Reads and drops up to `max` bytes of a body.
-async fn discard(mut body: Body, max: u64) {
+async fn discard(mut body: Body, max: u64, deadline: tokio::time::Instant) {
     let mut seen: u64 = 0;
-    while let Some(Ok(frame)) = next_frame(&mut body).await {
+    while let Some(Ok(frame)) = next_frame(&mut body, deadline).await {
         if let Ok(data) = frame.into_data() {
             seen += data.len() as u64;
             if seen > max {

@@ -50,9 +50,18 @@ pub(crate) async fn json_body<T: DeserializeOwned>(
                 "The request body could not be read.",
             ));
         }
+        Err(BodyError::TimedOut) => return Err(body_timed_out()),
     };
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::from(nimbus_api::validate::malformed_body(&e)))
+}
+
+/// 408 for a body that stopped arriving or arrived too slowly.
+pub(crate) fn body_timed_out() -> ApiError {
+    ApiError::new(
+        ErrorCode::RequestTimeout,
+        "The request body did not arrive in time.",
+    )
 }
 
 pub(crate) fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {

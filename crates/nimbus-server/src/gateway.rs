@@ -101,6 +101,9 @@ async fn handle(State(s): State<GatewayState>, req: Request) -> Response {
         Err(BodyError::Broken) => {
             return send(response::bad_request(), dispatch.surface, &request_id);
         }
+        Err(BodyError::TimedOut) => {
+            return send(response::request_timeout(), dispatch.surface, &request_id);
+        }
     };
     let source_ip = parts
         .extensions

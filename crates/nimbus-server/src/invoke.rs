@@ -67,6 +67,7 @@ pub(crate) async fn invoke(
                 "The request body could not be read.",
             ));
         }
+        Err(BodyError::TimedOut) => return Err(crate::control::body_timed_out()),
     };
     let payload = Bytes::copy_from_slice(prepare_invoke_payload(&raw, parsed.invocation_type)?);
     // The caller's trace; a missing or malformed header starts a new one (in the platform).

@@ -14,10 +14,14 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
-/// Longest a client may take to send a request's headers (hyper's own default, which
-/// `axum::serve` leaves off): far above any honest client, short enough that idle
-/// half-open requests do not pile up.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest a client may take to send a request's headers (`axum::serve` sets none; hyper's
+/// default is 30 s): far above any honest client, short enough that slowloris connections
+/// do not pile up.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Largest header block read (more is 431): API Gateway allows 10 KiB of headers and
+/// CloudFront 20 KiB; hyper's default buffer would take ~400 KiB.
+pub const HEADER_BYTES_MAX: usize = 32 * 1024;
 
 /// Connections served at once per listener: well under the 20,000 descriptors the server
 /// raises its limit to, leaving room for environments, databases and logs.
@@ -73,6 +77,7 @@ pub async fn serve(
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
+                .max_buf_size(HEADER_BYTES_MAX)
                 .max_headers(HEADERS_MAX);
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);

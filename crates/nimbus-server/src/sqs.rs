@@ -102,7 +102,7 @@ pub(crate) async fn dispatch(p: AppState, headers: HeaderMap, body: Body) -> Res
                 format!("The request is larger than {SQS_BODY_BYTES_MAX} bytes."),
             ));
         }
-        Err(BodyError::Broken) => {
+        Err(BodyError::Broken | BodyError::TimedOut) => {
             return error_response(&SqsError::new(
                 SqsErrorCode::MalformedJson,
                 "The request body could not be read.",

@@ -552,39 +552,87 @@ fn read_until_closed(
 #[test]
 fn slow_clients_are_cut_off() {
     use std::io::Write;
-    // The server's header and body-idle timeouts are 30 s; allow scheduling slack.
+    // Headers: 10 s; a body may pause 30 s and take 30 s + 1 s per MiB allowed (the
+    // crossover body allows 64 KiB: 31 s). Scheduling slack on top.
     const CUT_WITHIN: std::time::Duration = std::time::Duration::from_secs(45);
+    const CROSSOVER_HEAD: &[u8] = b"POST /nimbus/v1/cost/crossover HTTP/1.1\r\nHost: x\r\n\
+        Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
     let addr = server().endpoint.trim_start_matches("http://").to_string();
+    let connect = |addr: &str| std::net::TcpStream::connect(addr).expect("connect");
     // Headers that never end.
     let headers = {
         let addr = addr.clone();
         std::thread::spawn(move || {
-            let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+            let started = std::time::Instant::now();
+            let mut s = connect(&addr);
             s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
                 .expect("send");
+            read_until_closed(&mut s, CUT_WITHIN).map(|_| started.elapsed())
+        })
+    };
+    // A body that stops arriving.
+    let stalled = {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            let mut s = connect(&addr);
+            s.write_all(CROSSOVER_HEAD).expect("send");
+            s.write_all(b"{\"Insta").expect("send");
             read_until_closed(&mut s, CUT_WITHIN)
         })
     };
-    // A body that stops arriving: the request ends with an error answer.
-    let body = std::thread::spawn(move || {
-        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
-        s.write_all(
-            b"POST /nimbus/v1/cost/crossover HTTP/1.1\r\nHost: x\r\n\
-              Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"Insta",
-        )
-        .expect("send");
-        read_until_closed(&mut s, CUT_WITHIN)
+    // A body that trickles (a byte a second never pauses long enough to be idle).
+    let trickle = {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            let mut s = connect(&addr);
+            s.write_all(CROSSOVER_HEAD).expect("send");
+            let started = std::time::Instant::now();
+            while started.elapsed() < CUT_WITHIN {
+                if s.write_all(b" ").is_err() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                s.set_nonblocking(true).expect("nonblocking");
+                let mut peek = [0u8; 1];
+                let answered = s.peek(&mut peek).is_ok_and(|n| n > 0);
+                s.set_nonblocking(false).expect("blocking");
+                if answered {
+                    break;
+                }
+            }
+            read_until_closed(&mut s, CUT_WITHIN)
+        })
+    };
+    // A header block over the 32 KiB cap.
+    let mut big = connect(&addr);
+    let filler = "a".repeat(1024);
+    let mut request = String::from("GET /health HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..64 {
+        request.push_str(&format!("x-filler-{i}: {filler}\r\n"));
+    }
+    request.push_str("\r\n");
+    big.write_all(request.as_bytes()).expect("send");
+    let big = read_until_closed(&mut big, CUT_WITHIN).expect("answered");
+    assert!(big.starts_with("HTTP/1.1 431"), "{big}");
+
+    let elapsed = headers.join().expect("thread").unwrap_or_else(|| {
+        panic!("a request with unfinished headers was still open after {CUT_WITHIN:?}")
     });
-    let headers = headers.join().expect("thread");
     assert!(
-        headers.is_some(),
-        "a request with unfinished headers was still open after {CUT_WITHIN:?}"
+        elapsed < std::time::Duration::from_secs(30),
+        "headers cut off after {elapsed:?}"
     );
-    let body = body.join().expect("thread").unwrap_or_else(|| {
-        panic!("a request whose body stopped was still open after {CUT_WITHIN:?}")
-    });
-    assert!(body.starts_with("HTTP/1.1 400"), "{body}");
-    assert!(body.contains("could not be read"), "{body}");
+    for (what, answer) in [("stalled", stalled), ("trickled", trickle)] {
+        let answer = answer
+            .join()
+            .expect("thread")
+            .unwrap_or_else(|| panic!("a {what} body was still open after {CUT_WITHIN:?}"));
+        assert!(answer.starts_with("HTTP/1.1 408"), "{what}: {answer}");
+        assert!(
+            answer.contains("RequestTimeoutException"),
+            "{what}: {answer}"
+        );
+    }
     // The server still serves.
     assert_eq!(lambda().request("GET", "/health", &[], None).status, 200);
 }
